@@ -1,0 +1,50 @@
+# Makefile for the queue extension (PGXS)
+
+EXTENSION = queue
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" queue.control)
+
+MODULE_big = queue
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+
+# pg_regress suites: test/sql/NAME.sql, expected output in ./expected/NAME.out
+REGRESS = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+
+# isolation specs: test/isolation/specs/NAME.spec, expected in ./expected/NAME.out
+ISOLATION = $(sort $(notdir $(basename $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
+
+# Perl TAP tests (PostgreSQL::Test::Cluster)
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+EXTRA_CLEAN = results output_iso tmp_check log regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -Werror -Wall -Wmissing-prototypes -Wpointer-arith \
+	-Wendif-labels -Wmissing-format-attribute -Wformat-security
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# One source for the install script (as pgvector does)
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
+	cp $< $@
+
+.PHONY: pgtap bench demo test-all
+
+# pgTAP suites against the running server (PGHOST/PGPORT from the environment)
+pgtap:
+	pg_prove --ext .sql -v test/pgtap/ 2>&1 | tail -n 40
+
+bench:
+	bench/run
+
+demo:
+	examples/demo.sh
+
+test-all:
+	test/run-all.sh
