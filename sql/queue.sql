@@ -1,0 +1,555 @@
+/*
+ * queue: transactional message queues for PostgreSQL.
+ *
+ * The source of the install script; the Makefile copies it into
+ * sql/queue--<version>.sql.  Everything is schema-qualified and every
+ * function pins its search_path.
+ */
+
+\echo Use "CREATE EXTENSION queue" to load this file. \quit
+
+/*
+ * The catalog: one row per queue.  Each queue also has three tables of its
+ * own, created by queue.create: queue.q_<name> (messages),
+ * queue.dl_<name> (dead letters) and queue.a_<name> (archive).  Those are
+ * not members of the extension, so pg_dump dumps them with their rows;
+ * this table's rows are dumped through pg_extension_config_dump.
+ */
+CREATE TABLE queue.registry (
+	queue_name			text PRIMARY KEY
+		CHECK (queue_name OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_]{0,47}$'),
+	created_at			timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	visibility_timeout	interval NOT NULL,
+	max_deliveries		integer NOT NULL,
+	retry_delay			interval NOT NULL,
+	retry_delay_max		interval NOT NULL,
+	dedup_window		interval NOT NULL,
+	retention			interval,
+	ordered				boolean NOT NULL,
+	unlogged			boolean NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('queue.registry', '');
+
+/* What read and pop return. */
+CREATE TYPE queue.message AS (
+	id				bigint,
+	body			jsonb,
+	headers			jsonb,
+	delivery_count	integer,
+	enqueued_at		timestamptz,
+	visible_at		timestamptz,
+	group_key		text,
+	idempotency_key	text,
+	priority		integer
+);
+
+CREATE VIEW queue.queues AS
+	SELECT queue_name, created_at, visibility_timeout, max_deliveries,
+		   retry_delay, retry_delay_max, dedup_window, retention, ordered,
+		   unlogged
+	  FROM queue.registry;
+
+/* ---------------------------------------------------------------------
+ * Internal helpers (C)
+ * ---------------------------------------------------------------------
+ */
+
+/* Raise 22023 unless name matches ^[a-z_][a-z0-9_]{0,47}$. */
+CREATE FUNCTION queue._check_name(name text, what text DEFAULT 'queue name')
+RETURNS void
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_check_name_sql';
+
+/* Make every backend drop its cached options and plans for a queue. */
+CREATE FUNCTION queue._invalidate(queue_name text)
+RETURNS void
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_invalidate_sql';
+
+/* The shared-memory counters of a queue's message table. */
+CREATE FUNCTION queue._totals(relid oid,
+	OUT sent_total bigint, OUT acked_total bigint, OUT dead_total bigint)
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_totals_sql';
+
+CREATE FUNCTION queue._reset_totals(relid oid)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_reset_totals_sql';
+
+/* Options are checked here by queue.create and queue.alter alike. */
+CREATE FUNCTION queue._check_options(
+	visibility_timeout interval, max_deliveries integer,
+	retry_delay interval, retry_delay_max interval,
+	dedup_window interval, retention interval)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF visibility_timeout OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'visibility_timeout must not be negative'
+			USING ERRCODE = '22023';
+	END IF;
+	IF max_deliveries OPERATOR(pg_catalog.<) 0 THEN
+		RAISE EXCEPTION 'max_deliveries must not be negative (0 means never dead-letter)'
+			USING ERRCODE = '22023';
+	END IF;
+	IF retry_delay OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retry_delay must not be negative' USING ERRCODE = '22023';
+	END IF;
+	IF retry_delay_max OPERATOR(pg_catalog.<) retry_delay THEN
+		RAISE EXCEPTION 'retry_delay_max must not be less than retry_delay'
+			USING ERRCODE = '22023';
+	END IF;
+	IF dedup_window OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'dedup_window must not be negative' USING ERRCODE = '22023';
+	END IF;
+	IF retention OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retention must not be negative' USING ERRCODE = '22023';
+	END IF;
+END
+$$;
+
+/* Raise 42704 unless the queue exists; lock its catalog row. */
+CREATE FUNCTION queue._lock_queue(queue_name text)
+RETURNS queue.registry
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r queue.registry;
+BEGIN
+	PERFORM queue._check_name(queue_name);
+	SELECT * INTO r FROM queue.registry q
+	 WHERE q.queue_name OPERATOR(pg_catalog.=) _lock_queue.queue_name
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'queue "%" does not exist', queue_name
+			USING ERRCODE = '42704';
+	END IF;
+	RETURN r;
+END
+$$;
+
+/* ---------------------------------------------------------------------
+ * Managing queues
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION queue."create"(
+	queue_name			text,
+	visibility_timeout	interval DEFAULT '30 seconds',
+	max_deliveries		integer DEFAULT 5,
+	retry_delay			interval DEFAULT '1 second',
+	retry_delay_max		interval DEFAULT '15 minutes',
+	dedup_window		interval DEFAULT '5 minutes',
+	retention			interval DEFAULT NULL,
+	ordered				boolean DEFAULT false,
+	unlogged			boolean DEFAULT false,
+	if_not_exists		boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	kind text;
+BEGIN
+	PERFORM queue._check_name(queue_name);
+	/* NULL options take their defaults */
+	visibility_timeout := coalesce(visibility_timeout, interval '30 seconds');
+	max_deliveries := coalesce(max_deliveries, 5);
+	retry_delay := coalesce(retry_delay, interval '1 second');
+	retry_delay_max := coalesce(retry_delay_max, greatest(interval '15 minutes', retry_delay));
+	dedup_window := coalesce(dedup_window, interval '5 minutes');
+	ordered := coalesce(ordered, false);
+	unlogged := coalesce(unlogged, false);
+	PERFORM queue._check_options(visibility_timeout, max_deliveries, retry_delay,
+								 retry_delay_max, dedup_window, retention);
+	/* a zero retention keeps nothing: the same as none */
+	IF retention OPERATOR(pg_catalog.=) interval '0' THEN
+		retention := NULL;
+	END IF;
+
+	IF EXISTS (SELECT 1 FROM queue.registry r
+				WHERE r.queue_name OPERATOR(pg_catalog.=) "create".queue_name) THEN
+		IF coalesce(if_not_exists, false) THEN
+			RAISE NOTICE 'queue "%" already exists, skipping', queue_name;
+			RETURN;
+		END IF;
+		RAISE EXCEPTION 'queue "%" already exists', queue_name
+			USING ERRCODE = '42710';
+	END IF;
+
+	INSERT INTO queue.registry (queue_name, visibility_timeout, max_deliveries,
+		retry_delay, retry_delay_max, dedup_window, retention, ordered, unlogged)
+	VALUES (queue_name, visibility_timeout, max_deliveries, retry_delay,
+		retry_delay_max, dedup_window, retention, ordered, unlogged);
+
+	kind := CASE WHEN unlogged THEN 'UNLOGGED ' ELSE '' END;
+
+	/*
+	 * Only id is indexed for priority 0, so that reads update visible_at
+	 * and delivery_count as HOT updates; messages with another priority
+	 * have a partial index of their own.
+	 */
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			id				bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+			body			jsonb NOT NULL,
+			headers			jsonb,
+			delivery_count	integer NOT NULL DEFAULT 0,
+			enqueued_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			visible_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			group_key		text,
+			idempotency_key	text,
+			priority		integer NOT NULL DEFAULT 0,
+			leased			boolean NOT NULL DEFAULT false
+		) WITH (fillfactor = 90)$ddl$, kind, 'q_' || queue_name);
+	EXECUTE format('CREATE INDEX %I ON queue.%I (priority DESC, id) WHERE priority <> 0',
+				   'q_' || queue_name || '_priority', 'q_' || queue_name);
+
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			id				bigint PRIMARY KEY,
+			body			jsonb NOT NULL,
+			headers			jsonb,
+			delivery_count	integer NOT NULL,
+			enqueued_at		timestamptz NOT NULL,
+			dead_at			timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			reason			text,
+			group_key		text,
+			idempotency_key	text,
+			priority		integer NOT NULL DEFAULT 0
+		)$ddl$, kind, 'dl_' || queue_name);
+
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			id				bigint PRIMARY KEY,
+			body			jsonb NOT NULL,
+			headers			jsonb,
+			delivery_count	integer NOT NULL,
+			enqueued_at		timestamptz NOT NULL,
+			acked_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			group_key		text,
+			idempotency_key	text,
+			priority		integer NOT NULL DEFAULT 0
+		)$ddl$, kind, 'a_' || queue_name);
+	EXECUTE format('CREATE INDEX %I ON queue.%I (acked_at)',
+				   'a_' || queue_name || '_acked_at', 'a_' || queue_name);
+
+	PERFORM queue._reset_totals(format('queue.%I', 'q_' || queue_name)::regclass::oid);
+END
+$$;
+
+CREATE FUNCTION queue."alter"(
+	queue_name			text,
+	visibility_timeout	interval DEFAULT NULL,
+	max_deliveries		integer DEFAULT NULL,
+	retry_delay			interval DEFAULT NULL,
+	retry_delay_max		interval DEFAULT NULL,
+	dedup_window		interval DEFAULT NULL,
+	retention			interval DEFAULT NULL,
+	ordered				boolean DEFAULT NULL,
+	unlogged			boolean DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old queue.registry;
+	new queue.registry;
+	tab text;
+BEGIN
+	old := queue._lock_queue(queue_name);
+	new := old;
+	new.visibility_timeout := coalesce(visibility_timeout, old.visibility_timeout);
+	new.max_deliveries := coalesce(max_deliveries, old.max_deliveries);
+	new.retry_delay := coalesce(retry_delay, old.retry_delay);
+	new.retry_delay_max := coalesce(retry_delay_max, old.retry_delay_max);
+	new.dedup_window := coalesce(dedup_window, old.dedup_window);
+	new.retention := coalesce(retention, old.retention);
+	new.ordered := coalesce(ordered, old.ordered);
+	new.unlogged := coalesce(unlogged, old.unlogged);
+	PERFORM queue._check_options(new.visibility_timeout, new.max_deliveries,
+								 new.retry_delay, new.retry_delay_max,
+								 new.dedup_window, new.retention);
+	/* a zero retention turns archiving off again */
+	IF new.retention OPERATOR(pg_catalog.=) interval '0' THEN
+		new.retention := NULL;
+	END IF;
+
+	IF new.ordered IS DISTINCT FROM old.ordered THEN
+		EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I)', 'q_' || queue_name)
+			INTO STRICT tab;
+		IF tab::boolean THEN
+			RAISE EXCEPTION 'cannot change "ordered" of queue "%" while it holds messages', queue_name
+				USING ERRCODE = '55000',
+					  HINT = 'Drain or purge the queue first.';
+		END IF;
+	END IF;
+
+	IF new.unlogged IS DISTINCT FROM old.unlogged THEN
+		FOREACH tab IN ARRAY ARRAY['q_', 'dl_', 'a_'] LOOP
+			EXECUTE format('ALTER TABLE queue.%I SET %s', tab || queue_name,
+						   CASE WHEN new.unlogged THEN 'UNLOGGED' ELSE 'LOGGED' END);
+		END LOOP;
+	END IF;
+
+	UPDATE queue.registry r
+	   SET visibility_timeout = new.visibility_timeout,
+		   max_deliveries = new.max_deliveries,
+		   retry_delay = new.retry_delay,
+		   retry_delay_max = new.retry_delay_max,
+		   dedup_window = new.dedup_window,
+		   retention = new.retention,
+		   ordered = new.ordered,
+		   unlogged = new.unlogged
+	 WHERE r.queue_name OPERATOR(pg_catalog.=) "alter".queue_name;
+
+	PERFORM queue._invalidate(queue_name);
+END
+$$;
+
+CREATE FUNCTION queue."drop"(queue_name text, if_exists boolean DEFAULT false)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM queue._check_name(queue_name);
+	PERFORM 1 FROM queue.registry r
+	  WHERE r.queue_name OPERATOR(pg_catalog.=) "drop".queue_name
+	  FOR UPDATE;
+	IF NOT FOUND THEN
+		IF coalesce(if_exists, false) THEN
+			RETURN false;
+		END IF;
+		RAISE EXCEPTION 'queue "%" does not exist', queue_name
+			USING ERRCODE = '42704';
+	END IF;
+
+	EXECUTE format('DROP TABLE queue.%I, queue.%I, queue.%I',
+				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name);
+	DELETE FROM queue.registry r
+	 WHERE r.queue_name OPERATOR(pg_catalog.=) "drop".queue_name;
+	RETURN true;
+END
+$$;
+
+CREATE FUNCTION queue.purge(queue_name text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	PERFORM queue._lock_queue(queue_name);
+	EXECUTE format('DELETE FROM queue.%I', 'q_' || queue_name);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+/* ---------------------------------------------------------------------
+ * Producing, consuming, settling (C, the hot path)
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION queue.send(
+	queue_name		text,
+	body			jsonb,
+	headers			jsonb DEFAULT NULL,
+	delay			interval DEFAULT NULL,
+	idempotency_key	text DEFAULT NULL,
+	group_key		text DEFAULT NULL,
+	priority		integer DEFAULT 0,
+	producer		text DEFAULT NULL,
+	producer_seq	bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_send';
+
+CREATE FUNCTION queue.send_batch(
+	queue_name			text,
+	bodies				jsonb[],
+	headers				jsonb[] DEFAULT NULL,
+	delay				interval DEFAULT NULL,
+	idempotency_keys	text[] DEFAULT NULL,
+	group_keys			text[] DEFAULT NULL,
+	priority			integer DEFAULT 0)
+RETURNS SETOF bigint
+LANGUAGE c VOLATILE ROWS 100
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_send_batch';
+
+CREATE FUNCTION queue.read(
+	queue_name			text,
+	quantity			integer DEFAULT 1,
+	visibility_timeout	interval DEFAULT NULL,
+	wait				interval DEFAULT NULL)
+RETURNS SETOF queue.message
+LANGUAGE c VOLATILE ROWS 10
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_read';
+
+CREATE FUNCTION queue.pop(queue_name text, quantity integer DEFAULT 1)
+RETURNS SETOF queue.message
+LANGUAGE c VOLATILE ROWS 10
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_pop';
+
+CREATE FUNCTION queue.ack(queue_name text, id bigint, receipt integer DEFAULT NULL)
+RETURNS boolean
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_ack';
+
+CREATE FUNCTION queue.ack(queue_name text, ids bigint[])
+RETURNS bigint
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_ack_array';
+
+CREATE FUNCTION queue.nack(
+	queue_name	text,
+	id			bigint,
+	delay		interval DEFAULT NULL,
+	reason		text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_nack';
+
+CREATE FUNCTION queue.extend(queue_name text, id bigint, visibility_timeout interval)
+RETURNS timestamptz
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_extend';
+
+/* ---------------------------------------------------------------------
+ * Dead letters
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION queue.dead_letters(queue_name text, quantity integer DEFAULT 100)
+RETURNS TABLE (id bigint, body jsonb, headers jsonb, delivery_count integer,
+			   enqueued_at timestamptz, dead_at timestamptz, reason text,
+			   group_key text, idempotency_key text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM queue._check_name(queue_name);
+	IF quantity IS NULL OR quantity OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'quantity must be at least 1, not %', coalesce(quantity::text, 'NULL')
+			USING ERRCODE = '22023';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM queue.registry r
+					WHERE r.queue_name OPERATOR(pg_catalog.=) dead_letters.queue_name) THEN
+		RAISE EXCEPTION 'queue "%" does not exist', queue_name USING ERRCODE = '42704';
+	END IF;
+	RETURN QUERY EXECUTE format(
+		'SELECT id, body, headers, delivery_count, enqueued_at, dead_at, reason, '
+		'       group_key, idempotency_key '
+		'  FROM queue.%I ORDER BY id LIMIT $1', 'dl_' || queue_name)
+		USING quantity;
+END
+$$;
+
+CREATE FUNCTION queue.redrive(queue_name text, quantity integer DEFAULT NULL,
+							  ids bigint[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	PERFORM queue._lock_queue(queue_name);
+	IF quantity OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'quantity must be at least 1, not %', quantity
+			USING ERRCODE = '22023';
+	END IF;
+	EXECUTE format(
+		'WITH moved AS ('
+		'  DELETE FROM queue.%1$I d WHERE d.id IN ('
+		'    SELECT id FROM queue.%1$I'
+		'     WHERE ($2::bigint[] IS NULL OR id = ANY ($2))'
+		'     ORDER BY id LIMIT $1 FOR UPDATE)'
+		'  RETURNING d.id, d.body, d.headers, d.enqueued_at, d.group_key,'
+		'            d.idempotency_key, d.priority) '
+		'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+		'                        visible_at, group_key, idempotency_key, priority) '
+		'SELECT id, body, headers, 0, enqueued_at, now(), group_key,'
+		'       idempotency_key, priority FROM moved',
+		'dl_' || queue_name, 'q_' || queue_name)
+		USING quantity, ids;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+/* ---------------------------------------------------------------------
+ * Observing
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION queue._stats(which text)
+RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
+			   dead bigint, archived bigint, oldest_ready_age interval,
+			   sent_total bigint, acked_total bigint, dead_total bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	qname text;
+BEGIN
+	IF which IS NOT NULL THEN
+		PERFORM queue._check_name(which);
+		IF NOT EXISTS (SELECT 1 FROM queue.registry r
+						WHERE r.queue_name OPERATOR(pg_catalog.=) which) THEN
+			RAISE EXCEPTION 'queue "%" does not exist', which
+				USING ERRCODE = '42704';
+		END IF;
+	END IF;
+	FOR qname IN
+		SELECT r.queue_name FROM queue.registry r
+		 WHERE which IS NULL
+			OR r.queue_name OPERATOR(pg_catalog.=) which
+		 ORDER BY r.queue_name
+	LOOP
+		RETURN QUERY EXECUTE format(
+			'SELECT $1, m.ready, m.in_flight, m.delayed, '
+			'       (SELECT count(*) FROM queue.%2$I), '
+			'       (SELECT count(*) FROM queue.%3$I), '
+			'       m.oldest_ready_age, t.sent_total, t.acked_total, t.dead_total '
+			'  FROM (SELECT count(*) FILTER (WHERE visible_at <= now()) AS ready, '
+			'               count(*) FILTER (WHERE visible_at > now() AND leased) AS in_flight, '
+			'               count(*) FILTER (WHERE visible_at > now() AND NOT leased) AS delayed, '
+			'               now() - min(enqueued_at) FILTER (WHERE visible_at <= now()) '
+			'                 AS oldest_ready_age '
+			'          FROM queue.%1$I) m, '
+			'       queue._totals(%4$s) t',
+			'q_' || qname, 'dl_' || qname, 'a_' || qname,
+			format('queue.%I', 'q_' || qname)::regclass::oid)
+			USING qname;
+	END LOOP;
+END
+$$;
+
+/* The public face of queue._stats (an argument may share its name with a
+ * result column in SQL functions only). */
+CREATE FUNCTION queue.stats(queue_name text DEFAULT NULL)
+RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
+			   dead bigint, archived bigint, oldest_ready_age interval,
+			   sent_total bigint, acked_total bigint, dead_total bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM queue._stats($1) $$;

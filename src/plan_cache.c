@@ -1,0 +1,429 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan_cache.c
+ *		Per-backend cache of each queue's options and prepared statements.
+ *
+ * The first call naming a queue reads its row in queue.registry and the
+ * OID of its message table; each statement of the hot path is then
+ * prepared once (SPI_prepare + SPI_keepplan) and reused with bound
+ * parameters.  A relcache invalidation of the queue's message table (sent
+ * by DROP TABLE when the queue is dropped, and explicitly by queue.alter
+ * through queue._invalidate) marks the entry stale; its plans are freed and
+ * rebuilt on the next call, never inside the callback, which may run while
+ * one of them executes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "queue.h"
+
+PG_FUNCTION_INFO_V1(queue_invalidate_sql);
+
+static HTAB *queue_cache = NULL;
+static SPIPlanPtr registry_plan = NULL;
+
+/* bumped by every relcache invalidation; see queue_lookup */
+static uint64 queue_inval_count = 0;
+
+/* the columns of queue.message, in order */
+#define MESSAGE_COLUMNS \
+	"id, body, headers, delivery_count, enqueued_at, visible_at, " \
+	"group_key, idempotency_key, priority"
+
+/*
+ * The rows a read hands out: highest priority first, oldest first within a
+ * priority, skipping rows other readers have locked.  Priority 0 is the
+ * common case and is served in id order by the primary key; other
+ * priorities have a partial index of their own, so a queue that never uses
+ * priorities pays for one index only.  FOR UPDATE is not allowed in a
+ * UNION, so each branch is a CTE of its own; CTE scans run on demand, so
+ * the LIMIT stops before a later branch locks anything it does not need.
+ * The caller's statement starts "WITH " and goes on after PICK_VISIBLE
+ * with ", <next CTE>".
+ */
+#define PICK_VISIBLE(tab) \
+	"pick_high AS MATERIALIZED (SELECT id FROM " tab \
+	"  WHERE priority > 0 AND visible_at <= now() " \
+	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
+	"pick_normal AS MATERIALIZED (SELECT id FROM " tab \
+	"  WHERE priority = 0 AND visible_at <= now() " \
+	"  ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
+	"pick_low AS MATERIALIZED (SELECT id FROM " tab \
+	"  WHERE priority < 0 AND visible_at <= now() " \
+	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
+	"picked AS (SELECT id FROM pick_high UNION ALL SELECT id FROM pick_normal " \
+	"  UNION ALL SELECT id FROM pick_low LIMIT $1)"
+
+static void queue_relcache_callback(Datum arg, Oid relid);
+static void queue_load_entry(QueueEntry *entry);
+static void queue_free_plans(QueueEntry *entry);
+
+/*
+ * queue_plan_cache_init
+ *		Create the cache and register the invalidation callback (_PG_init).
+ */
+void
+queue_plan_cache_init(void)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(QueueEntry);
+	ctl.hcxt = TopMemoryContext;
+	queue_cache = hash_create("queue plan cache", 64, &ctl,
+							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	CacheRegisterRelcacheCallback(queue_relcache_callback, (Datum) 0);
+}
+
+/*
+ * queue_relcache_callback
+ *		Mark the entries whose message table was invalidated (all of them
+ *		for a cache reset) as stale.
+ */
+static void
+queue_relcache_callback(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	QueueEntry *entry;
+
+	queue_inval_count++;
+	hash_seq_init(&status, queue_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || entry->relid == relid)
+			entry->valid = false;
+	}
+}
+
+/*
+ * queue_free_plans
+ *		Release the prepared statements of a stale entry.
+ */
+static void
+queue_free_plans(QueueEntry *entry)
+{
+	int			i;
+
+	for (i = 0; i < QPLAN_COUNT; i++)
+	{
+		if (entry->plans[i] != NULL)
+		{
+			SPI_freeplan(entry->plans[i]);
+			entry->plans[i] = NULL;
+		}
+	}
+}
+
+/*
+ * queue_load_entry
+ *		Read a queue's options and table OID from the catalog.  Raises 42704
+ *		when the queue does not exist.  Caller is connected to SPI.
+ */
+static void
+queue_load_entry(QueueEntry *entry)
+{
+	Datum		arg;
+	bool		isnull;
+	HeapTuple	tup;
+	TupleDesc	desc;
+
+	if (registry_plan == NULL)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("SELECT r.visibility_timeout, r.max_deliveries, "
+						   "  r.retry_delay, r.retry_delay_max, "
+						   "  r.retention IS NOT NULL, r.ordered, "
+						   "  c.oid "
+						   "FROM queue.registry r "
+						   "JOIN pg_catalog.pg_class c "
+						   "  ON c.relname = ('q_' || r.queue_name)::pg_catalog.name "
+						   " AND c.relnamespace = 'queue'::pg_catalog.regnamespace "
+						   "WHERE r.queue_name = $1",
+						   1, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "queue: could not prepare the catalog lookup: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		registry_plan = plan;
+	}
+
+	arg = CStringGetTextDatum(entry->name);
+	if (queue_spi_exec(registry_plan, &arg, NULL, true, 1, SPI_OK_SELECT,
+					   "catalog lookup") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("queue \"%s\" does not exist", entry->name)));
+
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	entry->visibility_timeout = *DatumGetIntervalP(SPI_getbinval(tup, desc, 1, &isnull));
+	entry->max_deliveries = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+	entry->retry_delay = *DatumGetIntervalP(SPI_getbinval(tup, desc, 3, &isnull));
+	entry->retry_delay_max = *DatumGetIntervalP(SPI_getbinval(tup, desc, 4, &isnull));
+	entry->has_retention = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+	entry->ordered = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+	entry->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
+}
+
+/*
+ * queue_lookup
+ *		The cache entry of a queue, loaded or reloaded when needed.
+ *		The caller has validated the name and is connected to SPI.
+ */
+QueueEntry *
+queue_lookup(const char *name)
+{
+	QueueEntry *entry;
+	QueueEntry	loaded;
+	uint64		inval_before;
+
+	entry = hash_search(queue_cache, name, HASH_FIND, NULL);
+	if (entry != NULL && entry->valid)
+		return entry;
+	if (entry != NULL)
+		queue_free_plans(entry);
+
+	/* read the catalog first, so that a missing queue leaves no entry */
+	strlcpy(loaded.name, name, NAMEDATALEN);
+	inval_before = queue_inval_count;
+	queue_load_entry(&loaded);
+
+	if (entry == NULL)
+	{
+		entry = hash_search(queue_cache, name, HASH_ENTER, NULL);
+		memset(entry->plans, 0, sizeof(entry->plans));
+	}
+	entry->relid = loaded.relid;
+	entry->visibility_timeout = loaded.visibility_timeout;
+	entry->max_deliveries = loaded.max_deliveries;
+	entry->retry_delay = loaded.retry_delay;
+	entry->retry_delay_max = loaded.retry_delay_max;
+	entry->has_retention = loaded.has_retention;
+	entry->ordered = loaded.ordered;
+
+	/*
+	 * An invalidation that arrived while we were reading the catalog may
+	 * concern this queue; use what we read for this call, which is as fresh
+	 * as our snapshot, but read it again next time.
+	 */
+	entry->valid = (queue_inval_count == inval_before);
+	return entry;
+}
+
+/*
+ * queue_plan_sql
+ *		The text and parameter types of one statement of a queue.
+ */
+static char *
+queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
+{
+	char		buf[NAMEDATALEN + 8];
+	char	   *q,
+			   *dl,
+			   *ar;
+
+	snprintf(buf, sizeof(buf), "q_%s", entry->name);
+	q = psprintf("queue.%s", quote_identifier(buf));
+	snprintf(buf, sizeof(buf), "dl_%s", entry->name);
+	dl = psprintf("queue.%s", quote_identifier(buf));
+	snprintf(buf, sizeof(buf), "a_%s", entry->name);
+	ar = psprintf("queue.%s", quote_identifier(buf));
+
+	switch (kind)
+	{
+		case QPLAN_SEND:
+			*nargs = 6;
+			argtypes[0] = JSONBOID;
+			argtypes[1] = JSONBOID;
+			argtypes[2] = INTERVALOID;
+			argtypes[3] = TEXTOID;
+			argtypes[4] = TEXTOID;
+			argtypes[5] = INT4OID;
+			return psprintf("INSERT INTO %s (body, headers, visible_at, group_key, "
+							"  idempotency_key, priority) "
+							"VALUES ($1, $2, now() + $3, $4, $5, $6) RETURNING id", q);
+
+		case QPLAN_SEND_BATCH:
+			*nargs = 6;
+			argtypes[0] = JSONBARRAYOID;
+			argtypes[1] = JSONBARRAYOID;
+			argtypes[2] = INTERVALOID;
+			argtypes[3] = TEXTARRAYOID;
+			argtypes[4] = TEXTARRAYOID;
+			argtypes[5] = INT4OID;
+			return psprintf("INSERT INTO %s (body, headers, visible_at, group_key, "
+							"  idempotency_key, priority) "
+							"SELECT b, h, now() + $3, g, k, $6 "
+							"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+							"  pg_catalog.unnest($4), pg_catalog.unnest($5)) "
+							"  WITH ORDINALITY AS u(b, h, g, k, n) "
+							"ORDER BY n RETURNING id", q);
+
+		case QPLAN_READ:
+			*nargs = 2;
+			argtypes[0] = INT4OID;
+			argtypes[1] = INTERVALOID;
+			return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
+							"handed AS (UPDATE %1$s m SET visible_at = now() + $2, "
+							"    delivery_count = m.delivery_count + 1, leased = true "
+							"  FROM picked WHERE m.id = picked.id "
+							"  RETURNING m.id, m.body, m.headers, m.delivery_count, "
+							"    m.enqueued_at, m.visible_at, m.group_key, "
+							"    m.idempotency_key, m.priority) "
+							"SELECT " MESSAGE_COLUMNS " FROM handed "
+							"ORDER BY priority DESC, id", q);
+
+		case QPLAN_POP:
+			*nargs = 1;
+			argtypes[0] = INT4OID;
+			if (entry->has_retention)
+				return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
+								"taken AS (DELETE FROM %1$s m USING picked "
+								"  WHERE m.id = picked.id "
+								"  RETURNING m.id, m.body, m.headers, m.delivery_count + 1 AS delivery_count, "
+								"    m.enqueued_at, m.visible_at, m.group_key, "
+								"    m.idempotency_key, m.priority), "
+								"kept AS (INSERT INTO %2$s (id, body, headers, delivery_count, "
+								"    enqueued_at, group_key, idempotency_key, priority) "
+								"  SELECT id, body, headers, delivery_count, enqueued_at, "
+								"    group_key, idempotency_key, priority FROM taken) "
+								"SELECT " MESSAGE_COLUMNS " FROM taken "
+								"ORDER BY priority DESC, id", q, ar);
+			return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
+							"taken AS (DELETE FROM %1$s m USING picked "
+							"  WHERE m.id = picked.id "
+							"  RETURNING m.id, m.body, m.headers, m.delivery_count + 1 AS delivery_count, "
+							"    m.enqueued_at, m.visible_at, m.group_key, "
+							"    m.idempotency_key, m.priority) "
+							"SELECT " MESSAGE_COLUMNS " FROM taken "
+							"ORDER BY priority DESC, id", q);
+
+		case QPLAN_ACK:
+		case QPLAN_ACK_RECEIPT:
+		case QPLAN_ACK_ARRAY:
+			{
+				const char *cond;
+
+				if (kind == QPLAN_ACK)
+				{
+					*nargs = 1;
+					argtypes[0] = INT8OID;
+					cond = "id = $1";
+				}
+				else if (kind == QPLAN_ACK_RECEIPT)
+				{
+					*nargs = 2;
+					argtypes[0] = INT8OID;
+					argtypes[1] = INT4OID;
+					cond = "id = $1 AND delivery_count = $2";
+				}
+				else
+				{
+					*nargs = 1;
+					argtypes[0] = INT8ARRAYOID;
+					cond = "id = ANY ($1)";
+				}
+				if (entry->has_retention)
+					return psprintf("WITH acked AS (DELETE FROM %s WHERE %s "
+									"  RETURNING id, body, headers, delivery_count, "
+									"    enqueued_at, group_key, idempotency_key, priority) "
+									"INSERT INTO %s (id, body, headers, delivery_count, "
+									"  enqueued_at, group_key, idempotency_key, priority) "
+									"SELECT * FROM acked", q, cond, ar);
+				return psprintf("DELETE FROM %s WHERE %s", q, cond);
+			}
+
+		case QPLAN_NACK_LOCK:
+			*nargs = 1;
+			argtypes[0] = INT8OID;
+			return psprintf("SELECT delivery_count FROM %s WHERE id = $1 FOR UPDATE", q);
+
+		case QPLAN_NACK_RETRY:
+			*nargs = 2;
+			argtypes[0] = INT8OID;
+			argtypes[1] = INTERVALOID;
+			return psprintf("UPDATE %s SET visible_at = now() + $2, leased = false "
+							"WHERE id = $1", q);
+
+		case QPLAN_DEAD_LETTER:
+			*nargs = 2;
+			argtypes[0] = INT8OID;
+			argtypes[1] = TEXTOID;
+			return psprintf("WITH dead AS (DELETE FROM %s WHERE id = $1 "
+							"  RETURNING id, body, headers, delivery_count, "
+							"    enqueued_at, group_key, idempotency_key, priority) "
+							"INSERT INTO %s (id, body, headers, delivery_count, "
+							"  enqueued_at, reason, group_key, idempotency_key, priority) "
+							"SELECT id, body, headers, delivery_count, enqueued_at, $2, "
+							"  group_key, idempotency_key, priority FROM dead", q, dl);
+
+		case QPLAN_EXTEND:
+			*nargs = 2;
+			argtypes[0] = INT8OID;
+			argtypes[1] = INTERVALOID;
+			return psprintf("UPDATE %s SET visible_at = now() + $2 "
+							"WHERE id = $1 RETURNING visible_at", q);
+
+		case QPLAN_COUNT:
+			break;
+	}
+	elog(ERROR, "queue: unknown plan kind %d", (int) kind);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * queue_plan
+ *		The prepared statement of the given kind for a queue, prepared on
+ *		first use and kept until the entry goes stale.
+ */
+SPIPlanPtr
+queue_plan(QueueEntry *entry, QueuePlanKind kind)
+{
+	if (entry->plans[kind] == NULL)
+	{
+		Oid			argtypes[8];
+		int			nargs = 0;
+		char	   *sql = queue_plan_sql(entry, kind, &nargs, argtypes);
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare(sql, nargs, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "queue: could not prepare statement for queue \"%s\": %s",
+				 entry->name, SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		entry->plans[kind] = plan;
+	}
+	return entry->plans[kind];
+}
+
+/*
+ * queue._invalidate(queue_name text)
+ *		Tell every backend (at commit) that a queue's options changed, so
+ *		that cached options and plans are rebuilt.  Used by queue.alter.
+ */
+Datum
+queue_invalidate_sql(PG_FUNCTION_ARGS)
+{
+	char	   *name = queue_name_arg(fcinfo, 0);
+	char		relname[NAMEDATALEN + 8];
+	Oid			nsp = get_namespace_oid("queue", false);
+	Oid			relid;
+
+	snprintf(relname, sizeof(relname), "q_%s", name);
+	relid = get_relname_relid(relname, nsp);
+	if (OidIsValid(relid))
+		CacheInvalidateRelcacheByRelid(relid);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,134 @@
+/*-------------------------------------------------------------------------
+ *
+ * queue.c
+ *		Module entry point: GUCs, shared memory hooks, callbacks.
+ *
+ * The SQL API works whether or not the library is preloaded; shared memory
+ * (the *_total counters) and, later, the background worker need
+ * shared_preload_libraries = 'queue'.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "queue.h"
+
+PG_MODULE_MAGIC;
+
+int			queue_max_message_size = 1024 * 1024;
+int			queue_max_batch = 1000;
+int			queue_max_wait = 20000;
+int			queue_worker_interval = 1000;
+int			queue_worker_batch = 1000;
+bool		queue_worker_enabled = true;
+
+/* true when this library was loaded by shared_preload_libraries */
+bool		queue_preloaded = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+void		_PG_init(void);
+static void queue_shmem_request(void);
+static void queue_shmem_startup(void);
+
+/*
+ * _PG_init
+ *		Define the GUCs; when preloaded, ask for shared memory.
+ */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("queue.max_message_size",
+							"Largest message body accepted by queue.send, in bytes.",
+							NULL,
+							&queue_max_message_size,
+							1024 * 1024, 1, MaxAllocSize / 2,
+							PGC_SUSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("queue.max_batch",
+							"Largest quantity for queue.read and largest batch for queue.send_batch.",
+							NULL,
+							&queue_max_batch,
+							1000, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("queue.max_wait",
+							"Longest long-poll wait accepted by queue.read.",
+							NULL,
+							&queue_max_wait,
+							20000, 0, 3600 * 1000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("queue.worker_interval",
+							"Time between two runs of the queue background worker.",
+							NULL,
+							&queue_worker_interval,
+							1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("queue.worker_batch",
+							"Rows the background worker handles in one step.",
+							NULL,
+							&queue_worker_batch,
+							1000, 1, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("queue.worker_enabled",
+							 "Whether the queue background worker does its work.",
+							 NULL,
+							 &queue_worker_enabled,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("queue");
+
+	queue_plan_cache_init();
+	queue_counters_init();
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	queue_preloaded = true;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = queue_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = queue_shmem_startup;
+}
+
+/*
+ * queue_shmem_request
+ *		Reserve our shared memory (PG15's shmem_request_hook).
+ */
+static void
+queue_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	queue_counters_shmem_request();
+}
+
+/*
+ * queue_shmem_startup
+ *		Create or attach to our shared memory.
+ */
+static void
+queue_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	queue_counters_shmem_startup();
+}

@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * queue.h
+ *		Declarations shared by the files of the queue extension.
+ *
+ * A queue is a row in queue.registry plus three tables of its own in the
+ * schema queue: q_<name> (messages), dl_<name> (dead letters) and
+ * a_<name> (archive of acked messages when the queue has a retention).
+ * The hot path (send, read, ack, nack, extend, pop) is C calling SPI with
+ * plans that are prepared once per backend and queue (plan_cache.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef QUEUE_H
+#define QUEUE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "utils/timestamp.h"
+
+/* Longest queue name: every derived table name must fit in NAMEDATALEN */
+#define QUEUE_NAME_MAXLEN	48
+
+/* GUCs (queue.c) */
+extern int	queue_max_message_size;
+extern int	queue_max_batch;
+extern int	queue_max_wait;
+extern int	queue_worker_interval;
+extern int	queue_worker_batch;
+extern bool queue_worker_enabled;
+extern bool queue_preloaded;
+
+/* The statements of one queue, prepared lazily (see plan_cache.c) */
+typedef enum QueuePlanKind
+{
+	QPLAN_SEND,
+	QPLAN_SEND_BATCH,
+	QPLAN_READ,
+	QPLAN_POP,
+	QPLAN_ACK,
+	QPLAN_ACK_RECEIPT,
+	QPLAN_ACK_ARRAY,
+	QPLAN_NACK_LOCK,
+	QPLAN_NACK_RETRY,
+	QPLAN_DEAD_LETTER,
+	QPLAN_EXTEND,
+	QPLAN_COUNT
+} QueuePlanKind;
+
+/* What a backend knows about one queue: its options and its plans */
+typedef struct QueueEntry
+{
+	char		name[NAMEDATALEN];	/* hash key: the queue name */
+	bool		valid;			/* false once an invalidation hit it */
+	Oid			relid;			/* OID of queue.q_<name> */
+	Interval	visibility_timeout;
+	int32		max_deliveries;
+	Interval	retry_delay;
+	Interval	retry_delay_max;
+	bool		has_retention;
+	bool		ordered;
+	SPIPlanPtr	plans[QPLAN_COUNT];
+} QueueEntry;
+
+/* plan_cache.c */
+extern void queue_plan_cache_init(void);
+extern QueueEntry *queue_lookup(const char *name);
+extern SPIPlanPtr queue_plan(QueueEntry *entry, QueuePlanKind kind);
+
+/* validate.c */
+extern char *queue_name_arg(FunctionCallInfo fcinfo, int argno);
+extern void queue_check_name(const char *name, const char *what);
+extern int32 queue_quantity_arg(FunctionCallInfo fcinfo, int argno, int32 dflt);
+extern Interval *queue_interval_arg(FunctionCallInfo fcinfo, int argno,
+									const char *argname);
+extern void queue_check_body(Datum body, const char *argname);
+extern void queue_check_headers(Datum headers, const char *argname);
+
+/* spi_util.c */
+extern int	queue_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls,
+						   bool read_only, long count, int expected,
+						   const char *what);
+extern void queue_spi_connect(void);
+extern void queue_spi_finish(void);
+
+/* counters.c */
+extern void queue_counters_shmem_request(void);
+extern void queue_counters_shmem_startup(void);
+extern void queue_counters_init(void);
+extern void queue_count_sent(Oid relid, int64 n);
+extern void queue_count_acked(Oid relid, int64 n);
+extern void queue_count_dead(Oid relid, int64 n);
+
+/* ack.c */
+extern Interval *queue_backoff(QueueEntry *entry, int32 delivery_count);
+
+#endif							/* QUEUE_H */

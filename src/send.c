@@ -1,0 +1,212 @@
+/*-------------------------------------------------------------------------
+ *
+ * send.c
+ *		queue.send and queue.send_batch: producing messages.
+ *
+ * Both insert into the queue's message table with a prepared statement, in
+ * the caller's transaction: the message is invisible to readers until the
+ * caller commits and gone if it rolls back (the transactional outbox).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+
+#include "queue.h"
+
+PG_FUNCTION_INFO_V1(queue_send);
+PG_FUNCTION_INFO_V1(queue_send_batch);
+
+/*
+ * queue.send(queue_name, body, headers, delay, idempotency_key, group_key,
+ *			  priority, producer, producer_seq) RETURNS bigint
+ */
+Datum
+queue_send(PG_FUNCTION_ARGS)
+{
+	char	   *name = queue_name_arg(fcinfo, 0);
+	Interval   *delay = queue_interval_arg(fcinfo, 3, "delay");
+	Interval	no_delay = {0, 0, 0};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	QueueEntry *entry;
+	bool		isnull;
+	int64		id;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("body must not be NULL")));
+	values[0] = PG_GETARG_DATUM(1);
+	queue_check_body(values[0], "body");
+
+	if (PG_ARGISNULL(2))
+	{
+		values[1] = (Datum) 0;
+		nulls[1] = 'n';
+	}
+	else
+	{
+		values[1] = PG_GETARG_DATUM(2);
+		queue_check_headers(values[1], "headers");
+	}
+	values[2] = IntervalPGetDatum(delay ? delay : &no_delay);
+	values[3] = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5);
+	nulls[3] = PG_ARGISNULL(5) ? 'n' : ' ';
+	values[4] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
+	nulls[4] = PG_ARGISNULL(4) ? 'n' : ' ';
+	values[5] = Int32GetDatum(PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6));
+
+	queue_spi_connect();
+	entry = queue_lookup(name);
+	queue_spi_exec(queue_plan(entry, QPLAN_SEND), values, nulls, false, 1,
+				   SPI_OK_INSERT_RETURNING, "send");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	queue_count_sent(entry->relid, 1);
+	queue_spi_finish();
+
+	PG_RETURN_INT64(id);
+}
+
+/*
+ * array_length_arg
+ *		Number of elements of a one-dimensional array argument; -1 when the
+ *		argument is NULL.
+ */
+static int
+array_length_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	ArrayType  *arr;
+
+	if (PG_ARGISNULL(argno))
+		return -1;
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array", argname)));
+	return ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+}
+
+/*
+ * check_jsonb_elements
+ *		Check each element of a jsonb array: bodies must be present and
+ *		within the size limit, headers NULL or objects.
+ */
+static void
+check_jsonb_elements(ArrayType *arr, bool are_headers)
+{
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			n;
+	int			i;
+
+	deconstruct_array(arr, JSONBOID, -1, false, TYPALIGN_INT,
+					  &elems, &elem_nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (elem_nulls[i])
+		{
+			if (are_headers)
+				continue;
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("bodies[%d] must not be NULL", i + 1)));
+		}
+		if (are_headers)
+			queue_check_headers(elems[i], "headers element");
+		else
+			queue_check_body(elems[i], "bodies element");
+	}
+}
+
+/*
+ * queue.send_batch(queue_name, bodies, headers, delay, idempotency_keys,
+ *					group_keys, priority) RETURNS SETOF bigint
+ *		One INSERT for the whole batch; the ids come back in input order.
+ */
+Datum
+queue_send_batch(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *name = queue_name_arg(fcinfo, 0);
+	Interval   *delay = queue_interval_arg(fcinfo, 3, "delay");
+	Interval	no_delay = {0, 0, 0};
+	int			nbodies;
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	static const struct
+	{
+		int			argno;
+		const char *argname;
+	}			parallel[] = {{2, "headers"}, {4, "idempotency_keys"}, {5, "group_keys"}};
+	int			i;
+	QueueEntry *entry;
+	int			nsent;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bodies must not be NULL")));
+	nbodies = array_length_arg(fcinfo, 1, "bodies");
+	if (nbodies > queue_max_batch)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bodies has %d elements, more than queue.max_batch (%d)",
+						nbodies, queue_max_batch)));
+	for (i = 0; i < lengthof(parallel); i++)
+	{
+		int			n = array_length_arg(fcinfo, parallel[i].argno, parallel[i].argname);
+
+		if (n >= 0 && n != nbodies)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s has %d elements but bodies has %d",
+							parallel[i].argname, n, nbodies),
+					 errhint("Arrays given to send_batch must have one element per body.")));
+	}
+	if (nbodies == 0)
+		return (Datum) 0;
+
+	check_jsonb_elements(PG_GETARG_ARRAYTYPE_P(1), false);
+	if (!PG_ARGISNULL(2))
+		check_jsonb_elements(PG_GETARG_ARRAYTYPE_P(2), true);
+
+	/* parameters: $1 bodies, $2 headers, $3 delay, $4 group_keys, $5 keys, $6 priority */
+	values[0] = PG_GETARG_DATUM(1);
+	values[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
+	values[3] = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5);
+	nulls[3] = PG_ARGISNULL(5) ? 'n' : ' ';
+	values[4] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
+	nulls[4] = PG_ARGISNULL(4) ? 'n' : ' ';
+	values[2] = IntervalPGetDatum(delay ? delay : &no_delay);
+	values[5] = Int32GetDatum(PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6));
+
+	queue_spi_connect();
+	entry = queue_lookup(name);
+	nsent = queue_spi_exec(queue_plan(entry, QPLAN_SEND_BATCH), values, nulls,
+						   false, 0, SPI_OK_INSERT_RETURNING, "send_batch");
+	for (i = 0; i < nsent; i++)
+	{
+		bool		isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[i],
+									   SPI_tuptable->tupdesc, 1, &isnull);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
+	}
+	queue_count_sent(entry->relid, nsent);
+	queue_spi_finish();
+
+	return (Datum) 0;
+}

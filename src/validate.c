@@ -1,0 +1,181 @@
+/*-------------------------------------------------------------------------
+ *
+ * validate.c
+ *		Checks of user input: queue names, quantities, durations, bodies.
+ *
+ * Every check raises SQLSTATE 22023 (invalid_parameter_value) with a
+ * message naming the argument and the rule, before anything is written.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "queue.h"
+
+PG_FUNCTION_INFO_V1(queue_check_name_sql);
+
+/*
+ * queue_check_name
+ *		Enforce the name rule ^[a-z_][a-z0-9_]{0,47}$ on a queue or topic name.
+ *
+ * The rule keeps every derived table name (q_, dl_, a_ prefix) within
+ * NAMEDATALEN and free of anything that would need quoting.
+ */
+void
+queue_check_name(const char *name, const char *what)
+{
+	size_t		len;
+	const char *p;
+	bool		ok = true;
+
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be NULL", what),
+				 errhint("Names match ^[a-z_][a-z0-9_]{0,47}$.")));
+
+	len = strlen(name);
+	if (len == 0 || len > QUEUE_NAME_MAXLEN)
+		ok = false;
+	else if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+		ok = false;
+	else
+	{
+		for (p = name + 1; *p; p++)
+		{
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			{
+				ok = false;
+				break;
+			}
+		}
+	}
+
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s \"%s\"", what, name),
+				 errdetail("Names must match ^[a-z_][a-z0-9_]{0,47}$: a lower-case letter or underscore, then up to 47 lower-case letters, digits or underscores.")));
+}
+
+/*
+ * queue_name_arg
+ *		Fetch and validate the queue name in argument argno.
+ */
+char *
+queue_name_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *name = NULL;
+
+	if (!PG_ARGISNULL(argno))
+		name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	queue_check_name(name, "queue name");
+	return name;
+}
+
+/*
+ * queue._check_name(name text, what text) -- the same rule for PL/pgSQL.
+ */
+Datum
+queue_check_name_sql(PG_FUNCTION_ARGS)
+{
+	char	   *what = PG_ARGISNULL(1) ? "queue name" :
+		text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *name = PG_ARGISNULL(0) ? NULL :
+		text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	queue_check_name(name, what);
+	PG_RETURN_VOID();
+}
+
+/*
+ * queue_quantity_arg
+ *		Fetch a quantity argument, NULL meaning dflt; it must be in
+ *		1..queue.max_batch.
+ */
+int32
+queue_quantity_arg(FunctionCallInfo fcinfo, int argno, int32 dflt)
+{
+	int32		quantity = PG_ARGISNULL(argno) ? dflt : PG_GETARG_INT32(argno);
+
+	if (quantity < 1 || quantity > queue_max_batch)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quantity must be between 1 and %d, not %d",
+						queue_max_batch, quantity),
+				 errhint("The upper limit is the setting queue.max_batch.")));
+	return quantity;
+}
+
+/*
+ * interval_is_negative
+ *		True when the interval is below zero as a whole (months count as 30
+ *		days, as interval comparison does).
+ */
+static bool
+interval_is_negative(const Interval *span)
+{
+	Interval	zero = {0, 0, 0};
+
+	return DatumGetInt32(DirectFunctionCall2(interval_cmp,
+											 IntervalPGetDatum(span),
+											 IntervalPGetDatum(&zero))) < 0;
+}
+
+/*
+ * queue_interval_arg
+ *		Fetch an interval argument that must not be negative; NULL when the
+ *		argument is NULL.
+ */
+Interval *
+queue_interval_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	Interval   *span;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	span = PG_GETARG_INTERVAL_P(argno);
+	if (interval_is_negative(span))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative", argname)));
+	return span;
+}
+
+/*
+ * queue_check_body
+ *		A body must be present and within queue.max_message_size.
+ */
+void
+queue_check_body(Datum body, const char *argname)
+{
+	Size		size = toast_raw_datum_size(body) - VARHDRSZ;
+
+	if (size > (Size) queue_max_message_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is %zu bytes, more than queue.max_message_size (%d bytes)",
+						argname, size, queue_max_message_size)));
+}
+
+/*
+ * queue_check_headers
+ *		Headers, when given, must be a JSON object; they count against the
+ *		same size limit as the body.
+ */
+void
+queue_check_headers(Datum headers, const char *argname)
+{
+	Jsonb	   *jb = DatumGetJsonbP(headers);
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON object", argname)));
+	queue_check_body(headers, argname);
+}
