@@ -1,0 +1,3 @@
+-- recv: queue.read one message, then queue.ack it in a second transaction.
+SELECT id FROM queue.read('bench', 1) \gset
+SELECT queue.ack('bench', :id::bigint);

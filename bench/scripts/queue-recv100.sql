@@ -1,0 +1,3 @@
+-- recv100: queue.read 100 messages, then ack the array in a second transaction.
+SELECT array_agg(id) AS ids FROM queue.read('bench', 100) \gset
+SELECT queue.ack('bench', :ids::bigint[]);

@@ -1,0 +1,2 @@
+-- send: one queue.send per transaction.
+SELECT queue.send('bench', :body::jsonb);

@@ -1,0 +1,2 @@
+-- send100: one queue.send_batch of 100 bodies per transaction.
+SELECT queue.send_batch('bench', array_fill(:body::jsonb, ARRAY[100]));
