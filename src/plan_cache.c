@@ -49,7 +49,7 @@ static uint64 queue_inval_count = 0;
  * UNION, so each branch is a CTE of its own; CTE scans run on demand, so
  * the LIMIT stops before a later branch locks anything it does not need.
  * The caller's statement starts "WITH " and goes on after PICK_VISIBLE
- * with ", <next CTE>".
+ * with ", <next CTE>" that uses PICKED_IDS.
  */
 #define PICK_VISIBLE(tab) \
 	"pick_high AS MATERIALIZED (SELECT id FROM " tab \
@@ -60,8 +60,15 @@ static uint64 queue_inval_count = 0;
 	"  ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
 	"pick_low AS MATERIALIZED (SELECT id FROM " tab \
 	"  WHERE priority < 0 AND visible_at <= now() " \
-	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
-	"picked AS (SELECT id FROM pick_high UNION ALL SELECT id FROM pick_normal " \
+	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+
+/*
+ * The ids picked, as an array: "id = ANY (PICKED_IDS)" makes even the
+ * generic plan fetch them through the primary key instead of hashing the
+ * whole table, whatever LIMIT $1 turns out to be.
+ */
+#define PICKED_IDS \
+	"ARRAY(SELECT id FROM pick_high UNION ALL SELECT id FROM pick_normal " \
 	"  UNION ALL SELECT id FROM pick_low LIMIT $1)"
 
 static void queue_relcache_callback(Datum arg, Oid relid);
@@ -278,7 +285,7 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 			return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
 							"handed AS (UPDATE %1$s m SET visible_at = now() + $2, "
 							"    delivery_count = m.delivery_count + 1, leased = true "
-							"  FROM picked WHERE m.id = picked.id "
+							"  WHERE m.id = ANY (" PICKED_IDS ") "
 							"  RETURNING m.id, m.body, m.headers, m.delivery_count, "
 							"    m.enqueued_at, m.visible_at, m.group_key, "
 							"    m.idempotency_key, m.priority) "
@@ -290,8 +297,8 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 			argtypes[0] = INT4OID;
 			if (entry->has_retention)
 				return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
-								"taken AS (DELETE FROM %1$s m USING picked "
-								"  WHERE m.id = picked.id "
+								"taken AS (DELETE FROM %1$s m "
+								"  WHERE m.id = ANY (" PICKED_IDS ") "
 								"  RETURNING m.id, m.body, m.headers, m.delivery_count + 1 AS delivery_count, "
 								"    m.enqueued_at, m.visible_at, m.group_key, "
 								"    m.idempotency_key, m.priority), "
@@ -302,8 +309,8 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 								"SELECT " MESSAGE_COLUMNS " FROM taken "
 								"ORDER BY priority DESC, id", q, ar);
 			return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
-							"taken AS (DELETE FROM %1$s m USING picked "
-							"  WHERE m.id = picked.id "
+							"taken AS (DELETE FROM %1$s m "
+							"  WHERE m.id = ANY (" PICKED_IDS ") "
 							"  RETURNING m.id, m.body, m.headers, m.delivery_count + 1 AS delivery_count, "
 							"    m.enqueued_at, m.visible_at, m.group_key, "
 							"    m.idempotency_key, m.priority) "
