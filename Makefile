@@ -30,6 +30,9 @@ PG_CPPFLAGS = -Werror -Wall -Wmissing-prototypes -Wpointer-arith \
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track headers
+$(OBJS): src/queue.h
+
 # One source for the install script (as pgvector does)
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 	cp $< $@

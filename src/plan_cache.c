@@ -219,6 +219,8 @@ queue_lookup(const char *name)
 	entry->retry_delay_max = loaded.retry_delay_max;
 	entry->has_retention = loaded.has_retention;
 	entry->ordered = loaded.ordered;
+	entry->direct_send = -1;
+	entry->seqid = InvalidOid;
 
 	/*
 	 * An invalidation that arrived while we were reading the catalog may

@@ -61,6 +61,8 @@ typedef struct QueueEntry
 	Interval	retry_delay_max;
 	bool		has_retention;
 	bool		ordered;
+	int			direct_send;	/* send without the executor: -1 not known yet, 0 no, 1 yes */
+	Oid			seqid;			/* identity sequence of id, for direct sends */
 	SPIPlanPtr	plans[QPLAN_COUNT];
 } QueueEntry;
 
