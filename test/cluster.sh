@@ -84,6 +84,10 @@ cluster_start() {
 		} >>"$dir/data/postgresql.conf"
 		if run_as_pg_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$QUEUE_CLUSTER_LOG" \
 			-w -t 60 start >"$dir/pg_ctl.log" 2>&1; then
+			# Connection settings from the environment must not send
+			# clients elsewhere.
+			unset PGHOSTADDR PGSERVICE PGSERVICEFILE PGSSLMODE PGREQUIRESSL \
+				PGPASSWORD PGPASSFILE PGTARGETSESSIONATTRS PGCONNECT_TIMEOUT
 			export PGHOST=$dir PGPORT=$port PGDATABASE=postgres
 			PGUSER=$(pg_owner_name)
 			export PGUSER
