@@ -6,10 +6,10 @@
  * The counters live in shared memory (so they need the library preloaded)
  * in a fixed open-addressing table keyed by database and message table
  * OID.  A backend collects its changes during a transaction and adds them
- * at commit (a transaction callback), so a rolled-back send is not counted.
- * They are approximate by design: they start from zero at server start, a
- * subtransaction rolled back inside a committed transaction still counts,
- * and a queue that finds the table full is not counted.
+ * at commit (a transaction callback), so a rolled-back send is not counted,
+ * nor one in a rolled-back subtransaction.  They are approximate by design:
+ * they start from zero at server start, they are not crash-safe, and a
+ * queue that finds the table full is not counted.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,6 +51,7 @@ static QueueCounters *counters = NULL;
 typedef struct PendingCount
 {
 	Oid			relid;
+	int			nest_level;		/* subtransaction that made the changes */
 	int64		sent;
 	int64		acked;
 	int64		dead;
@@ -64,6 +65,10 @@ PG_FUNCTION_INFO_V1(queue_totals_sql);
 PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
+static void queue_counters_subxact_callback(SubXactEvent event,
+											SubTransactionId mySubid,
+											SubTransactionId parentSubid,
+											void *arg);
 
 /*
  * queue_counters_shmem_request / queue_counters_shmem_startup
@@ -107,6 +112,7 @@ void
 queue_counters_init(void)
 {
 	RegisterXactCallback(queue_counters_xact_callback, NULL);
+	RegisterSubXactCallback(queue_counters_subxact_callback, NULL);
 }
 
 /*
@@ -160,14 +166,16 @@ counter_slot(Oid relid, bool create)
 static PendingCount *
 pending_for(Oid relid)
 {
+	int			level = GetCurrentTransactionNestLevel();
 	int			i;
 
 	for (i = 0; i < npending; i++)
-		if (pending[i].relid == relid)
+		if (pending[i].relid == relid && pending[i].nest_level == level)
 			return &pending[i];
 	if (npending == MAX_PENDING)
-		return NULL;			/* approximate: this transaction is not counted */
+		return NULL;			/* approximate: this change is not counted */
 	pending[npending].relid = relid;
+	pending[npending].nest_level = level;
 	pending[npending].sent = 0;
 	pending[npending].acked = 0;
 	pending[npending].dead = 0;
@@ -232,6 +240,37 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			npending = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * queue_counters_subxact_callback
+ *		A committed subtransaction hands its changes to its parent; a
+ *		rolled-back one forgets them.
+ */
+static void
+queue_counters_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	int			i;
+	int			kept = 0;
+
+	switch (event)
+	{
+		case SUBXACT_EVENT_COMMIT_SUB:
+			for (i = 0; i < npending; i++)
+				if (pending[i].nest_level >= level)
+					pending[i].nest_level = level - 1;
+			break;
+		case SUBXACT_EVENT_ABORT_SUB:
+			for (i = 0; i < npending; i++)
+				if (pending[i].nest_level < level)
+					pending[kept++] = pending[i];
+			npending = kept;
 			break;
 		default:
 			break;
