@@ -77,7 +77,6 @@ SELECT n AS name, pg_temp.try(format('SELECT queue.create(%L)', n)) AS result
 					repeat('a', 49), repeat('_', 49), 'a' || repeat('0', 48),
 					repeat('a', 100)]) AS n;
 SELECT pg_temp.state() = :'base' AS unchanged;
-SELECT count(*) AS queues FROM queue.queues;
 
 -- 48 characters and the shortest names are accepted
 SELECT queue.create(repeat('a', 48));
@@ -89,8 +88,12 @@ SELECT queue.create('_0');
 SELECT queue.send(repeat('a', 48), '{"long": true}');
 SELECT id, body FROM queue.read(repeat('a', 48));
 SELECT queue_name, ready, in_flight FROM queue.stats(repeat('a', 48));
-SELECT length(queue_name) AS len FROM queue.queues ORDER BY len DESC, queue_name;
-SELECT queue.drop(queue_name) FROM queue.queues WHERE queue_name <> 'e' ORDER BY queue_name;
+SELECT length(queue_name) AS len FROM queue.queues
+ WHERE length(queue_name) = 48 OR queue_name IN ('_', 'z', '_0')
+ ORDER BY len DESC, queue_name;
+SELECT queue.drop(queue_name) FROM queue.queues
+ WHERE length(queue_name) = 48 OR queue_name IN ('_', 'z', '_0')
+ ORDER BY queue_name;
 SELECT pg_temp.state() = :'base' AS unchanged;
 
 -- every function checks the name, NULL included

@@ -343,7 +343,7 @@ SELECT queue.create('s2');
 SELECT queue_name, ready, in_flight, delayed, dead, archived,
 	   oldest_ready_age IS NULL AS no_age, sent_total, acked_total, dead_total
   FROM queue.stats('s');
-SELECT queue_name FROM queue.stats();
+SELECT queue_name FROM queue.stats() WHERE queue_name IN ('m', 's', 's2', 'vt');
 SELECT count(*) FROM queue.send_batch('s', array_fill('{}'::jsonb, ARRAY[6]));
 SELECT queue.send('s', '{}', delay => '1 hour');
 SELECT queue.send('s', '{}', delay => '2 hours');
@@ -382,11 +382,12 @@ SELECT sent_total >= :sent0 AND acked_total > :acked0 AND dead_total >= :dead0
   FROM queue.stats('s');
 SELECT queue.send('s', '{}');
 SELECT sent_total > :sent0 AS sent_grew FROM queue.stats('s');
--- stats() covers every queue, by name
-SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats();
-SELECT queue_name, ready FROM queue.stats(NULL);
+-- stats() covers every queue, by name (those of this test are shown)
+SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats()
+ WHERE queue_name IN ('m', 's', 's2', 'vt');
+SELECT queue_name, ready FROM queue.stats(NULL) WHERE queue_name IN ('m', 's', 's2', 'vt');
 SELECT queue.drop('s');
 SELECT queue.drop('s2');
 SELECT queue.drop('m');
 SELECT queue.drop('vt');
-SELECT count(*) AS queues FROM queue.stats();
+SELECT count(*) AS queues FROM queue.stats() WHERE queue_name IN ('m', 's', 's2', 'vt');
