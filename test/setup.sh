@@ -49,16 +49,26 @@ queue_install_packages() {
 
 	msg "setup: installing ${missing[*]} ..."
 	log=$(mktemp "${TMPDIR:-/tmp}/queue-apt.XXXXXX")
-	if ! {
-		DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				-o Dpkg::Options::=--force-confdef \
-				-o Dpkg::Options::=--force-confold \
-				"${missing[@]}"
-	} </dev/null >"$log" 2>&1; then
-		tail -n 40 "$log" >&2
-		die "apt-get failed (full log: $log)"
-	fi
+	# Three tries: a mirror or the dpkg lock can be briefly unavailable.
+	local attempt
+	for attempt in 1 2 3; do
+		if {
+			DEBIAN_FRONTEND=noninteractive apt-get update -q \
+				-o DPkg::Lock::Timeout=120 &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+					-o DPkg::Lock::Timeout=120 \
+					-o Dpkg::Options::=--force-confdef \
+					-o Dpkg::Options::=--force-confold \
+					"${missing[@]}"
+		} </dev/null >>"$log" 2>&1; then
+			break
+		fi
+		if [ "$attempt" -eq 3 ]; then
+			tail -n 40 "$log" >&2
+			die "apt-get failed (full log: $log)"
+		fi
+		sleep 10
+	done
 	rm -f "$log"
 
 	mapfile -t missing < <(queue_missing_packages)
