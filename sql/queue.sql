@@ -102,9 +102,8 @@ BEGIN
 	IF retry_delay OPERATOR(pg_catalog.<) interval '0' THEN
 		RAISE EXCEPTION 'retry_delay must not be negative' USING ERRCODE = '22023';
 	END IF;
-	IF retry_delay_max OPERATOR(pg_catalog.<) retry_delay THEN
-		RAISE EXCEPTION 'retry_delay_max must not be less than retry_delay'
-			USING ERRCODE = '22023';
+	IF retry_delay_max OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retry_delay_max must not be negative' USING ERRCODE = '22023';
 	END IF;
 	IF dedup_window OPERATOR(pg_catalog.<) interval '0' THEN
 		RAISE EXCEPTION 'dedup_window must not be negative' USING ERRCODE = '22023';
@@ -164,7 +163,7 @@ BEGIN
 	visibility_timeout := coalesce(visibility_timeout, interval '30 seconds');
 	max_deliveries := coalesce(max_deliveries, 5);
 	retry_delay := coalesce(retry_delay, interval '1 second');
-	retry_delay_max := coalesce(retry_delay_max, greatest(interval '15 minutes', retry_delay));
+	retry_delay_max := coalesce(retry_delay_max, interval '15 minutes');
 	dedup_window := coalesce(dedup_window, interval '5 minutes');
 	ordered := coalesce(ordered, false);
 	unlogged := coalesce(unlogged, false);
@@ -415,16 +414,23 @@ RETURNS bigint
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_ack_array';
 
+/*
+ * nack and extend take an optional receipt beyond the contract: the
+ * delivery_count the consumer was handed, as ack does, so that a consumer
+ * whose visibility timeout ran out cannot nack or extend a later delivery.
+ */
 CREATE FUNCTION queue.nack(
 	queue_name	text,
 	id			bigint,
 	delay		interval DEFAULT NULL,
-	reason		text DEFAULT NULL)
+	reason		text DEFAULT NULL,
+	receipt		integer DEFAULT NULL)
 RETURNS boolean
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_nack';
 
-CREATE FUNCTION queue.extend(queue_name text, id bigint, visibility_timeout interval)
+CREATE FUNCTION queue.extend(queue_name text, id bigint, visibility_timeout interval,
+							 receipt integer DEFAULT NULL)
 RETURNS timestamptz
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_extend';
@@ -443,9 +449,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM queue._check_name(queue_name);
-	IF quantity IS NULL OR quantity OPERATOR(pg_catalog.<) 1 THEN
-		RAISE EXCEPTION 'quantity must be at least 1, not %', coalesce(quantity::text, 'NULL')
-			USING ERRCODE = '22023';
+	IF quantity IS NULL OR quantity OPERATOR(pg_catalog.<) 1
+	   OR quantity OPERATOR(pg_catalog.>) current_setting('queue.max_batch')::integer THEN
+		RAISE EXCEPTION 'quantity must be between 1 and %, not %',
+			current_setting('queue.max_batch'), coalesce(quantity::text, 'NULL')
+			USING ERRCODE = '22023',
+				  HINT = 'The upper limit is the setting queue.max_batch.';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM queue.registry r
 					WHERE r.queue_name OPERATOR(pg_catalog.=) dead_letters.queue_name) THEN
@@ -526,16 +535,16 @@ BEGIN
 			'       (SELECT count(*) FROM queue.%2$I), '
 			'       (SELECT count(*) FROM queue.%3$I), '
 			'       m.oldest_ready_age, t.sent_total, t.acked_total, t.dead_total '
-			'  FROM (SELECT count(*) FILTER (WHERE visible_at <= now()) AS ready, '
-			'               count(*) FILTER (WHERE visible_at > now() AND leased) AS in_flight, '
-			'               count(*) FILTER (WHERE visible_at > now() AND NOT leased) AS delayed, '
-			'               now() - min(enqueued_at) FILTER (WHERE visible_at <= now()) '
+			'  FROM (SELECT count(*) FILTER (WHERE visible_at <= $2) AS ready, '
+			'               count(*) FILTER (WHERE visible_at > $2 AND leased) AS in_flight, '
+			'               count(*) FILTER (WHERE visible_at > $2 AND NOT leased) AS delayed, '
+			'               $2 - min(enqueued_at) FILTER (WHERE visible_at <= $2) '
 			'                 AS oldest_ready_age '
 			'          FROM queue.%1$I) m, '
 			'       queue._totals(%4$s) t',
 			'q_' || qname, 'dl_' || qname, 'a_' || qname,
 			format('queue.%I', 'q_' || qname)::regclass::oid)
-			USING qname;
+			USING qname, clock_timestamp();
 	END LOOP;
 END
 $$;

@@ -16,10 +16,19 @@
 
 #include <math.h>
 
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "common/pg_prng.h"
+#include "executor/executor.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 
 #include "queue.h"
 
@@ -43,30 +52,97 @@ id_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * ack_direct
+ *		Delete the messages with the given ids (sorted, without duplicates)
+ *		through the primary key, without planning a statement.  Only the
+ *		delivery named by receipt is deleted when receipt >= 0.  A row
+ *		that a concurrent transaction changed while we waited for it is
+ *		left for the SQL path, which re-checks its newest version the way
+ *		the executor does; those ids are returned in *retry.  Returns the
+ *		number deleted, or -1 when the SQL path must do all the work.
+ */
+static int
+ack_direct(QueueEntry *entry, int64 *ids, int nids, int32 receipt,
+		   int64 *retry, int *nretry)
+{
+	DirectTable dt;
+	Relation	irel;
+	IndexScanDesc scan;
+	TupleTableSlot *found;
+	CommandId	cid = GetCurrentCommandId(true);
+	int			n = 0;
+	int			i;
+
+	*nretry = 0;
+	/* with a retention, ack archives: leave that to SQL */
+	if (entry->has_retention)
+		return -1;
+	if (!direct_open(entry, ACL_SELECT | ACL_DELETE, false, &dt))
+		return -1;
+	direct_snapshot(&dt);
+
+	irel = index_open(entry->pkey_index, RowExclusiveLock);
+	found = ExecInitExtraTupleSlot(dt.estate, RelationGetDescr(dt.rel),
+								   table_slot_callbacks(dt.rel));
+	scan = index_beginscan(dt.rel, irel, dt.snapshot, 1, 0);
+
+	for (i = 0; i < nids; i++)
+	{
+		ScanKeyData key;
+		TM_FailureData tmfd;
+		TM_Result	result;
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ids[i]));
+		index_rescan(scan, &key, 1, NULL, 0);
+		if (!index_getnext_slot(scan, ForwardScanDirection, found))
+			continue;
+		if (receipt >= 0 &&
+			DatumGetInt32(slot_getattr(found, MSG_DELIVERY_COUNT + 1, &isnull)) != receipt)
+			continue;
+
+		result = table_tuple_delete(dt.rel, &found->tts_tid, cid, dt.snapshot,
+									InvalidSnapshot, true, &tmfd, false);
+		if (result == TM_Ok)
+			n++;
+		else if (result != TM_SelfModified)
+			retry[(*nretry)++] = ids[i];
+	}
+
+	index_endscan(scan);
+	index_close(irel, NoLock);
+	direct_close(&dt);
+	return n;
+}
+
+/*
  * queue.ack(queue_name, id, receipt) RETURNS boolean
  */
 Datum
 queue_ack(PG_FUNCTION_ARGS)
 {
 	char	   *name = queue_name_arg(fcinfo, 0);
+	int64		id = id_arg(fcinfo, 1);
+	int32		receipt = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT32(2);
 	Datum		values[2];
 	QueueEntry *entry;
-	QueuePlanKind kind;
+	int64		retry;
+	int			nretry;
 	int			n;
-
-	values[0] = Int64GetDatum(id_arg(fcinfo, 1));
-	kind = QPLAN_ACK;
-	if (!PG_ARGISNULL(2))
-	{
-		values[1] = PG_GETARG_DATUM(2);
-		kind = QPLAN_ACK_RECEIPT;
-	}
 
 	queue_spi_connect();
 	entry = queue_lookup(name);
-	n = queue_spi_exec(queue_plan(entry, kind), values, NULL, false, 0,
-					   entry->has_retention ? SPI_OK_INSERT : SPI_OK_DELETE,
-					   "ack");
+	n = ack_direct(entry, &id, 1, receipt, &retry, &nretry);
+	if (n < 0 || nretry > 0)
+	{
+		values[0] = Int64GetDatum(id);
+		values[1] = Int32GetDatum(receipt);
+		n = queue_spi_exec(queue_plan(entry, receipt >= 0 ? QPLAN_ACK_RECEIPT : QPLAN_ACK),
+						   values, NULL, false, 0,
+						   entry->has_retention ? SPI_OK_INSERT : SPI_OK_DELETE,
+						   "ack");
+	}
 	queue_count_acked(entry->relid, n);
 	queue_spi_finish();
 
@@ -74,42 +150,96 @@ queue_ack(PG_FUNCTION_ARGS)
 }
 
 /*
+ * compare_int64
+ *		qsort comparator for message ids.
+ */
+static int
+compare_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
  * queue.ack(queue_name, ids bigint[]) RETURNS bigint
+ *		The ids are acked in ascending order, so that two consumers acking
+ *		overlapping sets cannot deadlock.
  */
 Datum
 queue_ack_array(PG_FUNCTION_ARGS)
 {
 	char	   *name = queue_name_arg(fcinfo, 0);
-	ArrayType  *ids;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int64	   *ids;
+	int64	   *retry;
+	int			nitems;
+	int			nids = 0;
+	int			nretry;
 	Datum		values[1];
 	QueueEntry *entry;
-	int			nitems;
+	int			i;
 	int			n;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ids must not be NULL")));
-	ids = PG_GETARG_ARRAYTYPE_P(1);
-	nitems = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
-	if (ARR_NDIM(ids) > 1)
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ids must be a one-dimensional array")));
+	nitems = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
 	if (nitems > queue_max_batch)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ids has %d elements, more than queue.max_batch (%d)",
 						nitems, queue_max_batch)));
-	if (nitems == 0)
-		PG_RETURN_INT64(0);
-	values[0] = PointerGetDatum(ids);
+
+	/* sorted, without NULLs and duplicates */
+	deconstruct_array(arr, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE,
+					  &elems, &elem_nulls, &nitems);
+	ids = palloc(sizeof(int64) * (nitems + 1));
+	retry = palloc(sizeof(int64) * (nitems + 1));
+	for (i = 0; i < nitems; i++)
+		if (!elem_nulls[i])
+			ids[nids++] = DatumGetInt64(elems[i]);
+	qsort(ids, nids, sizeof(int64), compare_int64);
+	for (i = 1, n = (nids > 0); i < nids; i++)
+		if (ids[i] != ids[n - 1])
+			ids[n++] = ids[i];
+	nids = (nids > 0) ? n : 0;
 
 	queue_spi_connect();
 	entry = queue_lookup(name);
-	n = queue_spi_exec(queue_plan(entry, QPLAN_ACK_ARRAY), values, NULL, false, 0,
-					   entry->has_retention ? SPI_OK_INSERT : SPI_OK_DELETE,
-					   "ack");
+	n = (nids == 0) ? 0 : ack_direct(entry, ids, nids, -1, retry, &nretry);
+	if (n < 0 || (nids > 0 && nretry > 0))
+	{
+		ArrayType  *todo;
+
+		if (n < 0)
+		{
+			n = 0;
+			todo = arr;
+		}
+		else
+		{
+			Datum	   *datums = palloc(sizeof(Datum) * nretry);
+
+			for (i = 0; i < nretry; i++)
+				datums[i] = Int64GetDatum(retry[i]);
+			todo = construct_array(datums, nretry, INT8OID,
+								   sizeof(int64), true, TYPALIGN_DOUBLE);
+		}
+		values[0] = PointerGetDatum(todo);
+		n += queue_spi_exec(queue_plan(entry, QPLAN_ACK_ARRAY), values, NULL, false, 0,
+							entry->has_retention ? SPI_OK_INSERT : SPI_OK_DELETE,
+							"ack");
+	}
 	queue_count_acked(entry->relid, n);
 	queue_spi_finish();
 
@@ -146,13 +276,21 @@ queue_backoff(QueueEntry *entry, int32 delivery_count)
 
 	if (delay > cap)
 		delay = cap;
+	/* no retry waits more than a century (and the sum stays in range) */
+	if (delay > 100.0 * DAYS_PER_YEAR * USECS_PER_DAY)
+		delay = 100.0 * DAYS_PER_YEAR * USECS_PER_DAY;
 	delay *= 1.0 - 0.25 * pg_prng_double(&pg_global_prng_state);
 	result->time = (int64) delay;
 	return result;
 }
 
 /*
- * queue.nack(queue_name, id, delay, reason) RETURNS boolean
+ * queue.nack(queue_name, id, delay, reason, receipt) RETURNS boolean
+ *		Only a message that has been handed out can be nacked (again, to
+ *		change its delay, while it waits for its retry); with a
+ *		receipt, only while that delivery is the latest, so a consumer
+ *		whose visibility timeout ran out cannot nack (or dead-letter)
+ *		another consumer's delivery.
  */
 Datum
 queue_nack(PG_FUNCTION_ARGS)
@@ -178,6 +316,11 @@ queue_nack(PG_FUNCTION_ARGS)
 	}
 	delivery_count = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 1, &isnull));
+	if (!PG_ARGISNULL(4) && PG_GETARG_INT32(4) != delivery_count)
+	{
+		queue_spi_finish();
+		PG_RETURN_BOOL(false);
+	}
 
 	if (entry->max_deliveries > 0 && delivery_count >= entry->max_deliveries)
 	{
@@ -190,7 +333,11 @@ queue_nack(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		values[1] = IntervalPGetDatum(delay ? delay : queue_backoff(entry, delivery_count));
+		if (delay == NULL)
+			delay = queue_backoff(entry, delivery_count);
+		values[1] = DirectFunctionCall2(timestamptz_pl_interval,
+										TimestampTzGetDatum(queue_now()),
+										IntervalPGetDatum(delay));
 		queue_spi_exec(queue_plan(entry, QPLAN_NACK_RETRY), values, NULL, false, 0,
 					   SPI_OK_UPDATE, "nack");
 	}
@@ -200,8 +347,9 @@ queue_nack(PG_FUNCTION_ARGS)
 }
 
 /*
- * queue.extend(queue_name, id, visibility_timeout) RETURNS timestamptz
- *		NULL when there is no such message.
+ * queue.extend(queue_name, id, visibility_timeout, receipt) RETURNS timestamptz
+ *		The consumer's heartbeat; NULL when the message is not handed out
+ *		(or, with a receipt, has been handed out again since).
  */
 Datum
 queue_extend(PG_FUNCTION_ARGS)
@@ -210,7 +358,8 @@ queue_extend(PG_FUNCTION_ARGS)
 	int64		id = id_arg(fcinfo, 1);
 	Interval   *vt = queue_interval_arg(fcinfo, 2, "visibility_timeout");
 	QueueEntry *entry;
-	Datum		values[2];
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
 	Datum		visible_at = (Datum) 0;
 	bool		isnull = true;
 
@@ -222,8 +371,12 @@ queue_extend(PG_FUNCTION_ARGS)
 	queue_spi_connect();
 	entry = queue_lookup(name);
 	values[0] = Int64GetDatum(id);
-	values[1] = IntervalPGetDatum(vt);
-	if (queue_spi_exec(queue_plan(entry, QPLAN_EXTEND), values, NULL, false, 0,
+	values[1] = DirectFunctionCall2(timestamptz_pl_interval,
+									TimestampTzGetDatum(queue_now()),
+									IntervalPGetDatum(vt));
+	values[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
+	if (queue_spi_exec(queue_plan(entry, QPLAN_EXTEND), values, nulls, false, 0,
 					   SPI_OK_UPDATE_RETURNING, "extend") > 0)
 		visible_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 								   1, &isnull);

@@ -49,17 +49,18 @@ static uint64 queue_inval_count = 0;
  * UNION, so each branch is a CTE of its own; CTE scans run on demand, so
  * the LIMIT stops before a later branch locks anything it does not need.
  * The caller's statement starts "WITH " and goes on after PICK_VISIBLE
- * with ", <next CTE>" that uses PICKED_IDS.
+ * with ", <next CTE>" that uses PICKED_IDS.  $1 is the quantity, $2 the
+ * time visibility is measured against (queue_now()).
  */
 #define PICK_VISIBLE(tab) \
 	"pick_high AS MATERIALIZED (SELECT id FROM " tab \
-	"  WHERE priority > 0 AND visible_at <= now() " \
+	"  WHERE priority > 0 AND visible_at <= $2 " \
 	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
 	"pick_normal AS MATERIALIZED (SELECT id FROM " tab \
-	"  WHERE priority = 0 AND visible_at <= now() " \
+	"  WHERE priority = 0 AND visible_at <= $2 " \
 	"  ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
 	"pick_low AS MATERIALIZED (SELECT id FROM " tab \
-	"  WHERE priority < 0 AND visible_at <= now() " \
+	"  WHERE priority < 0 AND visible_at <= $2 " \
 	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
 
 /*
@@ -166,8 +167,12 @@ queue_load_entry(QueueEntry *entry)
 		registry_plan = plan;
 	}
 
+	/*
+	 * Not read-only: SPI then takes a new snapshot, which sees a queue
+	 * dropped and created again earlier in the caller's statement.
+	 */
 	arg = CStringGetTextDatum(entry->name);
-	if (queue_spi_exec(registry_plan, &arg, NULL, true, 1, SPI_OK_SELECT,
+	if (queue_spi_exec(registry_plan, &arg, NULL, false, 1, SPI_OK_SELECT,
 					   "catalog lookup") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -219,8 +224,10 @@ queue_lookup(const char *name)
 	entry->retry_delay_max = loaded.retry_delay_max;
 	entry->has_retention = loaded.has_retention;
 	entry->ordered = loaded.ordered;
-	entry->direct_send = -1;
+	entry->direct_ok = -1;
 	entry->seqid = InvalidOid;
+	entry->pkey_index = InvalidOid;
+	entry->priority_index = InvalidOid;
 
 	/*
 	 * An invalidation that arrived while we were reading the catalog may
@@ -281,11 +288,12 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 							"ORDER BY n RETURNING id", q);
 
 		case QPLAN_READ:
-			*nargs = 2;
+			*nargs = 3;
 			argtypes[0] = INT4OID;
-			argtypes[1] = INTERVALOID;
+			argtypes[1] = TIMESTAMPTZOID;
+			argtypes[2] = INTERVALOID;
 			return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
-							"handed AS (UPDATE %1$s m SET visible_at = now() + $2, "
+							"handed AS (UPDATE %1$s m SET visible_at = $2 + $3, "
 							"    delivery_count = m.delivery_count + 1, leased = true "
 							"  WHERE m.id = ANY (" PICKED_IDS ") "
 							"  RETURNING m.id, m.body, m.headers, m.delivery_count, "
@@ -295,8 +303,9 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 							"ORDER BY priority DESC, id", q);
 
 		case QPLAN_POP:
-			*nargs = 1;
+			*nargs = 2;
 			argtypes[0] = INT4OID;
+			argtypes[1] = TIMESTAMPTZOID;
 			if (entry->has_retention)
 				return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
 								"taken AS (DELETE FROM %1$s m "
@@ -357,13 +366,14 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 		case QPLAN_NACK_LOCK:
 			*nargs = 1;
 			argtypes[0] = INT8OID;
-			return psprintf("SELECT delivery_count FROM %s WHERE id = $1 FOR UPDATE", q);
+			return psprintf("SELECT delivery_count FROM %s "
+							"WHERE id = $1 AND delivery_count > 0 FOR UPDATE", q);
 
 		case QPLAN_NACK_RETRY:
 			*nargs = 2;
 			argtypes[0] = INT8OID;
-			argtypes[1] = INTERVALOID;
-			return psprintf("UPDATE %s SET visible_at = now() + $2, leased = false "
+			argtypes[1] = TIMESTAMPTZOID;
+			return psprintf("UPDATE %s SET visible_at = $2, leased = false "
 							"WHERE id = $1", q);
 
 		case QPLAN_DEAD_LETTER:
@@ -379,11 +389,14 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 							"  group_key, idempotency_key, priority FROM dead", q, dl);
 
 		case QPLAN_EXTEND:
-			*nargs = 2;
+			*nargs = 3;
 			argtypes[0] = INT8OID;
-			argtypes[1] = INTERVALOID;
-			return psprintf("UPDATE %s SET visible_at = now() + $2 "
-							"WHERE id = $1 RETURNING visible_at", q);
+			argtypes[1] = TIMESTAMPTZOID;
+			argtypes[2] = INT4OID;
+			return psprintf("UPDATE %s SET visible_at = $2 "
+							"WHERE id = $1 AND leased "
+							"  AND ($3::pg_catalog.int4 IS NULL OR delivery_count = $3) "
+							"RETURNING visible_at", q);
 
 		case QPLAN_COUNT:
 			break;

@@ -18,6 +18,9 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "nodes/execnodes.h"
+#include "nodes/parsenodes.h"
+#include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
 /* Longest queue name: every derived table name must fit in NAMEDATALEN */
@@ -61,8 +64,11 @@ typedef struct QueueEntry
 	Interval	retry_delay_max;
 	bool		has_retention;
 	bool		ordered;
-	int			direct_send;	/* send without the executor: -1 not known yet, 0 no, 1 yes */
-	Oid			seqid;			/* identity sequence of id, for direct sends */
+	/* direct table access (direct.c): -1 not known yet, 0 no, 1 yes */
+	int			direct_ok;
+	Oid			seqid;			/* identity sequence of id */
+	Oid			pkey_index;		/* primary key index on id */
+	Oid			priority_index; /* partial index on (priority DESC, id) */
 	SPIPlanPtr	plans[QPLAN_COUNT];
 } QueueEntry;
 
@@ -94,6 +100,35 @@ extern void queue_counters_init(void);
 extern void queue_count_sent(Oid relid, int64 n);
 extern void queue_count_acked(Oid relid, int64 n);
 extern void queue_count_dead(Oid relid, int64 n);
+
+/* direct.c: table access without planning a statement */
+typedef struct DirectTable
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;			/* set when indexes are open */
+	TupleTableSlot *slot;		/* a virtual slot of the table's row type */
+	Snapshot	snapshot;		/* registered; set by direct_snapshot */
+} DirectTable;
+
+/* attribute numbers of a message table, as queue.create makes it */
+#define MSG_ID				0
+#define MSG_BODY			1
+#define MSG_HEADERS			2
+#define MSG_DELIVERY_COUNT	3
+#define MSG_ENQUEUED_AT		4
+#define MSG_VISIBLE_AT		5
+#define MSG_GROUP_KEY		6
+#define MSG_IDEMPOTENCY_KEY 7
+#define MSG_PRIORITY		8
+#define MSG_LEASED			9
+#define MSG_NATTS			10
+
+extern bool direct_open(QueueEntry *entry, AclMode privileges,
+						bool with_indexes, DirectTable *dt);
+extern void direct_snapshot(DirectTable *dt);
+extern void direct_close(DirectTable *dt);
+extern TimestampTz queue_now(void);
 
 /* ack.c */
 extern Interval *queue_backoff(QueueEntry *entry, int32 delivery_count);

@@ -3,18 +3,33 @@
  * read.c
  *		queue.read and queue.pop: consuming messages.
  *
- * read locks up to quantity visible messages with FOR UPDATE SKIP LOCKED
- * (never waiting for another reader), makes them invisible until now() +
- * visibility_timeout and counts the delivery; pop deletes them instead
- * (at-most-once).  Both return rows of type queue.message, highest
- * priority first and oldest first within a priority.
+ * read takes up to quantity visible messages, never waiting for a row
+ * another reader holds, makes them invisible until visibility_timeout from
+ * now and counts the delivery; pop deletes them instead (at-most-once).
+ * Both return rows of type queue.message, highest priority first and
+ * oldest first within a priority.
+ *
+ * The direct path walks the priority index (priorities above 0), then the
+ * primary key (priority 0), then the priority index again (below 0), and
+ * updates or deletes each visible row with wait = false: a row that another
+ * transaction is changing or has locked is skipped, as SKIP LOCKED would,
+ * and no separate row lock is taken before the update.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/tuplestore.h"
 
 #include "queue.h"
@@ -22,15 +37,148 @@
 PG_FUNCTION_INFO_V1(queue_read);
 PG_FUNCTION_INFO_V1(queue_pop);
 
+/* One pass over an index in read_direct */
+typedef struct ReadPass
+{
+	bool		use_priority_index; /* else the primary key */
+	StrategyNumber strategy;	/* compare priority with 0; 0: no key */
+	bool		only_priority_zero; /* skip rows of other priorities */
+} ReadPass;
+
+static const ReadPass read_passes[3] = {
+	{true, BTGreaterStrategyNumber, false},
+	{false, 0, true},
+	{true, BTLessStrategyNumber, false},
+};
+
+/*
+ * read_pass
+ *		Hand out (or pop) up to 'wanted' visible rows found through one
+ *		index; returns how many.
+ */
+static int
+read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
+		  TimestampTz now, Datum new_visible_at, bool pop, ReturnSetInfo *rsinfo)
+{
+	Relation	irel;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *found;
+	CommandId	cid = GetCurrentCommandId(true);
+	int			n = 0;
+
+	irel = index_open(pass->use_priority_index ? entry->priority_index :
+					  entry->pkey_index, RowExclusiveLock);
+	found = ExecInitExtraTupleSlot(dt->estate, RelationGetDescr(dt->rel),
+								   table_slot_callbacks(dt->rel));
+	scan = index_beginscan(dt->rel, irel, dt->snapshot, pass->strategy ? 1 : 0, 0);
+	if (pass->strategy)
+		ScanKeyInit(&key, 1, pass->strategy,
+					pass->strategy == BTGreaterStrategyNumber ? F_INT4GT : F_INT4LT,
+					Int32GetDatum(0));
+	index_rescan(scan, &key, pass->strategy ? 1 : 0, NULL, 0);
+
+	while (n < wanted && index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		TM_FailureData tmfd;
+		TM_Result	result;
+		Datum		values[MSG_NATTS];
+		bool		nulls[MSG_NATTS];
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(found);
+		if (pass->only_priority_zero &&
+			DatumGetInt32(found->tts_values[MSG_PRIORITY]) != 0)
+			continue;
+		if (DatumGetTimestampTz(found->tts_values[MSG_VISIBLE_AT]) > now)
+			continue;
+
+		memcpy(values, found->tts_values, sizeof(values));
+		memcpy(nulls, found->tts_isnull, sizeof(nulls));
+		values[MSG_DELIVERY_COUNT] =
+			Int32GetDatum(DatumGetInt32(values[MSG_DELIVERY_COUNT]) + 1);
+
+		if (pop)
+			result = table_tuple_delete(dt->rel, &found->tts_tid, cid,
+										dt->snapshot, InvalidSnapshot,
+										false, &tmfd, false);
+		else
+		{
+			TupleTableSlot *slot = dt->slot;
+			LockTupleMode lockmode;
+			bool		update_indexes;
+
+			values[MSG_VISIBLE_AT] = new_visible_at;
+			values[MSG_LEASED] = BoolGetDatum(true);
+			ExecClearTuple(slot);
+			memcpy(slot->tts_values, values, sizeof(values));
+			memcpy(slot->tts_isnull, nulls, sizeof(nulls));
+			ExecStoreVirtualTuple(slot);
+			result = table_tuple_update(dt->rel, &found->tts_tid, slot, cid,
+										dt->snapshot, InvalidSnapshot, false,
+										&tmfd, &lockmode, &update_indexes);
+			if (result == TM_Ok && update_indexes)
+				ExecInsertIndexTuples(dt->rri, slot, dt->estate, true, false,
+									  NULL, NIL);
+		}
+
+		/* changed, locked or being changed by someone else: skip it */
+		if (result != TM_Ok)
+			continue;
+
+		/* queue.message is the table's row without "leased" */
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		n++;
+	}
+
+	index_endscan(scan);
+	index_close(irel, NoLock);
+	return n;
+}
+
+/*
+ * read_direct
+ *		queue.read and queue.pop through direct table access; false when
+ *		the SQL path must be used.
+ */
+static bool
+read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
+			Interval *vt, bool pop, ReturnSetInfo *rsinfo, int *nread)
+{
+	DirectTable dt;
+	Datum		new_visible_at = (Datum) 0;
+	int			n = 0;
+	int			i;
+
+	/* with a retention, pop archives: leave that to SQL */
+	if (pop && entry->has_retention)
+		return false;
+	if (!direct_open(entry, pop ? (ACL_SELECT | ACL_DELETE) : (ACL_SELECT | ACL_UPDATE),
+					 !pop, &dt))
+		return false;
+	direct_snapshot(&dt);
+	if (!pop)
+		new_visible_at = DirectFunctionCall2(timestamptz_pl_interval,
+											 TimestampTzGetDatum(now),
+											 IntervalPGetDatum(vt));
+
+	for (i = 0; i < lengthof(read_passes) && n < quantity; i++)
+		n += read_pass(entry, &dt, &read_passes[i], quantity - n, now,
+					   new_visible_at, pop, rsinfo);
+
+	direct_close(&dt);
+	*nread = n;
+	return true;
+}
+
 /*
  * return_spi_rows
  *		Copy the rows of the last SPI statement, whose columns are those of
  *		queue.message, into the function's result set.
  */
 static void
-return_spi_rows(FunctionCallInfo fcinfo, int nrows)
+return_spi_rows(ReturnSetInfo *rsinfo, int nrows)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			i;
 
 	for (i = 0; i < nrows; i++)
@@ -47,11 +195,13 @@ return_spi_rows(FunctionCallInfo fcinfo, int nrows)
 Datum
 queue_read(PG_FUNCTION_ARGS)
 {
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *name;
 	int32		quantity;
 	Interval   *vt;
-	Datum		values[2];
+	Datum		values[3];
 	QueueEntry *entry;
+	TimestampTz now;
 	int			n;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -62,11 +212,18 @@ queue_read(PG_FUNCTION_ARGS)
 
 	queue_spi_connect();
 	entry = queue_lookup(name);
-	values[0] = Int32GetDatum(quantity);
-	values[1] = IntervalPGetDatum(vt ? vt : &entry->visibility_timeout);
-	n = queue_spi_exec(queue_plan(entry, QPLAN_READ), values, NULL, false, 0,
-					   SPI_OK_SELECT, "read");
-	return_spi_rows(fcinfo, n);
+	if (vt == NULL)
+		vt = &entry->visibility_timeout;
+	now = queue_now();
+	if (!read_direct(entry, quantity, now, vt, false, rsinfo, &n))
+	{
+		values[0] = Int32GetDatum(quantity);
+		values[1] = TimestampTzGetDatum(now);
+		values[2] = IntervalPGetDatum(vt);
+		n = queue_spi_exec(queue_plan(entry, QPLAN_READ), values, NULL, false, 0,
+						   SPI_OK_SELECT, "read");
+		return_spi_rows(rsinfo, n);
+	}
 	queue_spi_finish();
 
 	return (Datum) 0;
@@ -79,10 +236,12 @@ queue_read(PG_FUNCTION_ARGS)
 Datum
 queue_pop(PG_FUNCTION_ARGS)
 {
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *name;
 	int32		quantity;
-	Datum		values[1];
+	Datum		values[2];
 	QueueEntry *entry;
+	TimestampTz now;
 	int			n;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -91,10 +250,15 @@ queue_pop(PG_FUNCTION_ARGS)
 
 	queue_spi_connect();
 	entry = queue_lookup(name);
-	values[0] = Int32GetDatum(quantity);
-	n = queue_spi_exec(queue_plan(entry, QPLAN_POP), values, NULL, false, 0,
-					   SPI_OK_SELECT, "pop");
-	return_spi_rows(fcinfo, n);
+	now = queue_now();
+	if (!read_direct(entry, quantity, now, NULL, true, rsinfo, &n))
+	{
+		values[0] = Int32GetDatum(quantity);
+		values[1] = TimestampTzGetDatum(now);
+		n = queue_spi_exec(queue_plan(entry, QPLAN_POP), values, NULL, false, 0,
+						   SPI_OK_SELECT, "pop");
+		return_spi_rows(rsinfo, n);
+	}
 	queue_count_acked(entry->relid, n);
 	queue_spi_finish();
 

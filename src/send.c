@@ -11,23 +11,16 @@
  */
 #include "postgres.h"
 
-#include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/dependency.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "miscadmin.h"
-#include "nodes/execnodes.h"
-#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/tuplestore.h"
 
 #include "queue.h"
@@ -35,59 +28,11 @@
 PG_FUNCTION_INFO_V1(queue_send);
 PG_FUNCTION_INFO_V1(queue_send_batch);
 
-/* the columns of a message table, as queue.create makes it */
-#define MSG_NATTS 10
-static const struct
-{
-	const char *name;
-	Oid			type;
-}			message_columns[MSG_NATTS] = {
-	{"id", INT8OID}, {"body", JSONBOID}, {"headers", JSONBOID},
-	{"delivery_count", INT4OID}, {"enqueued_at", TIMESTAMPTZOID},
-	{"visible_at", TIMESTAMPTZOID}, {"group_key", TEXTOID},
-	{"idempotency_key", TEXTOID}, {"priority", INT4OID}, {"leased", BOOLOID}
-};
-
-/*
- * direct_send_possible
- *		Whether a message table is exactly as queue.create made it, with no
- *		trigger, rule, row-level security or CHECK constraint added since,
- *		so that inserting a row needs nothing the executor would add.  Any
- *		ALTER TABLE sends a relcache invalidation, which makes the plan
- *		cache ask again.
- */
-static bool
-direct_send_possible(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION ||
-		rel->trigdesc != NULL ||
-		rel->rd_rules != NULL ||
-		rel->rd_rel->relrowsecurity ||
-		desc->natts != MSG_NATTS ||
-		(desc->constr != NULL && desc->constr->num_check > 0))
-		return false;
-	for (i = 0; i < MSG_NATTS; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->attgenerated ||
-			att->atttypid != message_columns[i].type ||
-			strcmp(NameStr(att->attname), message_columns[i].name) != 0)
-			return false;
-	}
-	return true;
-}
-
 /*
  * send_direct
- *		Insert one message with the table access method and the executor's
- *		index routines, without planning or running a statement: the
- *		hot path of queue.send.  Returns false, having done nothing, when
- *		the table or the caller's rights need the general path (SPI), which
- *		then also raises any permission error.
+ *		Insert one message with the table access method, without planning
+ *		or running a statement (see direct.c).  Returns false, having done
+ *		nothing, when the SQL path must be used.
  *
  * values[] are the parameters of QPLAN_SEND: body, headers, delay,
  * group_key, idempotency_key, priority.
@@ -95,74 +40,38 @@ direct_send_possible(Relation rel)
 static bool
 send_direct(QueueEntry *entry, Datum *values, const char *nulls, int64 *id)
 {
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
+	DirectTable dt;
 	TupleTableSlot *slot;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
-	if (entry->direct_send == 0)
+	if (!direct_open(entry, ACL_INSERT, true, &dt))
 		return false;
-	if (pg_class_aclcheck(entry->relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
-		return false;
-
-	rel = table_open(entry->relid, RowExclusiveLock);
-	if (entry->direct_send < 0)
-	{
-		entry->direct_send = direct_send_possible(rel) ? 1 : 0;
-		if (entry->direct_send)
-			entry->seqid = getIdentitySequence(entry->relid, 1, true);
-		if (!OidIsValid(entry->seqid))
-			entry->direct_send = 0;
-	}
-	if (entry->direct_send == 0)
-	{
-		table_close(rel, RowExclusiveLock);
-		return false;
-	}
-
-	estate = CreateExecutorState();
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
-	ExecOpenIndices(rri, false);
-	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
+	slot = dt.slot;
 	ExecClearTuple(slot);
 
 	/* as the identity column would, without a privilege check of its own */
 	*id = nextval_internal(entry->seqid, false);
-	slot->tts_values[0] = Int64GetDatum(*id);
-	slot->tts_isnull[0] = false;
-	slot->tts_values[1] = values[0];
-	slot->tts_isnull[1] = false;
-	slot->tts_values[2] = values[1];
-	slot->tts_isnull[2] = (nulls[1] == 'n');
-	slot->tts_values[3] = Int32GetDatum(0);
-	slot->tts_isnull[3] = false;
-	slot->tts_values[4] = TimestampTzGetDatum(now);
-	slot->tts_isnull[4] = false;
-	slot->tts_values[5] = DirectFunctionCall2(timestamptz_pl_interval,
-											  TimestampTzGetDatum(now), values[2]);
-	slot->tts_isnull[5] = false;
-	slot->tts_values[6] = values[3];
-	slot->tts_isnull[6] = (nulls[3] == 'n');
-	slot->tts_values[7] = values[4];
-	slot->tts_isnull[7] = (nulls[4] == 'n');
-	slot->tts_values[8] = values[5];
-	slot->tts_isnull[8] = false;
-	slot->tts_values[9] = BoolGetDatum(false);
-	slot->tts_isnull[9] = false;
+	memset(slot->tts_isnull, 0, MSG_NATTS * sizeof(bool));
+	slot->tts_values[MSG_ID] = Int64GetDatum(*id);
+	slot->tts_values[MSG_BODY] = values[0];
+	slot->tts_values[MSG_HEADERS] = values[1];
+	slot->tts_isnull[MSG_HEADERS] = (nulls[1] == 'n');
+	slot->tts_values[MSG_DELIVERY_COUNT] = Int32GetDatum(0);
+	slot->tts_values[MSG_ENQUEUED_AT] = TimestampTzGetDatum(now);
+	slot->tts_values[MSG_VISIBLE_AT] =
+		DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(now), values[2]);
+	slot->tts_values[MSG_GROUP_KEY] = values[3];
+	slot->tts_isnull[MSG_GROUP_KEY] = (nulls[3] == 'n');
+	slot->tts_values[MSG_IDEMPOTENCY_KEY] = values[4];
+	slot->tts_isnull[MSG_IDEMPOTENCY_KEY] = (nulls[4] == 'n');
+	slot->tts_values[MSG_PRIORITY] = values[5];
+	slot->tts_values[MSG_LEASED] = BoolGetDatum(false);
 	ExecStoreVirtualTuple(slot);
 
-	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
-	ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
+	table_tuple_insert(dt.rel, slot, GetCurrentCommandId(true), 0, NULL);
+	ExecInsertIndexTuples(dt.rri, slot, dt.estate, false, false, NULL, NIL);
 
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
-
-	/* as SPI would after a statement: later commands see the row */
-	CommandCounterIncrement();
+	direct_close(&dt);
 	return true;
 }
 
@@ -316,13 +225,10 @@ queue_send_batch(PG_FUNCTION_ARGS)
 		if (n >= 0 && n != nbodies)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s has %d elements but bodies has %d",
+					 errmsg("%s and bodies differ in length (%d and %d)",
 							parallel[i].argname, n, nbodies),
 					 errhint("Arrays given to send_batch must have one element per body.")));
 	}
-	if (nbodies == 0)
-		return (Datum) 0;
-
 	check_jsonb_elements(PG_GETARG_ARRAYTYPE_P(1), false);
 	if (!PG_ARGISNULL(2))
 		check_jsonb_elements(PG_GETARG_ARRAYTYPE_P(2), true);
@@ -340,6 +246,11 @@ queue_send_batch(PG_FUNCTION_ARGS)
 
 	queue_spi_connect();
 	entry = queue_lookup(name);
+	if (nbodies == 0)
+	{
+		queue_spi_finish();
+		return (Datum) 0;
+	}
 	nsent = queue_spi_exec(queue_plan(entry, QPLAN_SEND_BATCH), values, nulls,
 						   false, 0, SPI_OK_INSERT_RETURNING, "send_batch");
 	for (i = 0; i < nsent; i++)
