@@ -115,6 +115,7 @@ queue_build_install() {
 		sudo make -C "$QUEUE_ROOT" PG_CONFIG="$PG_CONFIG" install >"$log" 2>&1 ||
 			{ tail -n 40 "$log" >&2; die "sudo make install failed (full log: $log)"; }
 	else
+		rm -f "$log"
 		die "cannot write to $pkglibdir and there is no sudo: run 'make install PG_CONFIG=$PG_CONFIG' as root"
 	fi
 	rm -f "$log"
