@@ -558,3 +558,153 @@ RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM queue._stats($1) $$;
+
+/* ---------------------------------------------------------------------
+ * The background worker (src/worker.c)
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION queue._preloaded()
+RETURNS boolean
+LANGUAGE c STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_preloaded_sql';
+
+CREATE FUNCTION queue._worker_wake()
+RETURNS boolean
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_worker_wake_sql';
+
+CREATE FUNCTION queue._failed_deliveries(max integer)
+RETURNS TABLE (relid oid, id bigint)
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_failed_deliveries_sql';
+
+CREATE FUNCTION queue._count_dead(relid oid, n bigint)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_count_dead_sql';
+
+CREATE FUNCTION queue._worker_status()
+RETURNS TABLE (dbid oid, pid integer, last_run timestamptz, runs bigint,
+			   dead_lettered bigint, purged bigint, forgotten bigint,
+			   failures_counted bigint, failures_dropped bigint, last_error text)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_worker_status_sql';
+
+/*
+ * One worker step, in the worker's transaction (or a test's): each part
+ * handles at most batch rows per queue, and a queue dropped or altered
+ * under it is skipped until the next step.
+ *
+ * 1. Deliveries whose reading transaction rolled back are counted.
+ * 2. Messages delivered max_deliveries times that are visible again (their
+ *    last delivery timed out, or its transaction rolled back) move to the
+ *    dead letters.  Rows a consumer holds are skipped (SKIP LOCKED): a
+ *    consumer acking and the worker dead-lettering the same message
+ *    cannot both win.
+ * 3. Archived messages past the queue's retention are deleted; with no
+ *    retention (turned off), the whole archive goes.
+ */
+CREATE FUNCTION queue._worker_step(batch integer,
+	OUT dead_lettered bigint, OUT purged bigint, OUT forgotten bigint,
+	OUT failures_counted bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	n bigint;
+BEGIN
+	dead_lettered := 0;
+	purged := 0;
+	forgotten := 0;
+	failures_counted := 0;
+
+	FOR r IN
+		SELECT f.id, q.queue_name
+		  FROM queue._failed_deliveries(batch) f
+		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) f.relid
+		  JOIN queue.registry q
+		    ON c.relname OPERATOR(pg_catalog.=) ('q_' OPERATOR(pg_catalog.||) q.queue_name)::pg_catalog.name
+		   AND c.relnamespace OPERATOR(pg_catalog.=) 'queue'::pg_catalog.regnamespace
+	LOOP
+		BEGIN
+			EXECUTE format('UPDATE queue.%I SET delivery_count = delivery_count + 1 WHERE id = $1',
+						   'q_' || r.queue_name)
+				USING r.id;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			failures_counted := failures_counted + n;
+		EXCEPTION WHEN undefined_table THEN
+			NULL;
+		END;
+	END LOOP;
+
+	FOR r IN SELECT * FROM queue.registry ORDER BY queue_name LOOP
+		BEGIN
+			IF r.max_deliveries OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'WITH dead AS ('
+					'  DELETE FROM queue.%1$I m WHERE m.id IN ('
+					'    SELECT id FROM queue.%1$I'
+					'     WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
+					'     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)'
+					'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
+					'            m.group_key, m.idempotency_key, m.priority) '
+					'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+					'                        reason, group_key, idempotency_key, priority) '
+					'SELECT id, body, headers, delivery_count, enqueued_at, $3, group_key,'
+					'       idempotency_key, priority FROM dead',
+					'q_' || r.queue_name, 'dl_' || r.queue_name)
+					USING r.max_deliveries, batch,
+						  format('delivered %s times without an ack', r.max_deliveries);
+				GET DIAGNOSTICS n = ROW_COUNT;
+				IF n OPERATOR(pg_catalog.>) 0 THEN
+					dead_lettered := dead_lettered + n;
+					PERFORM queue._count_dead(
+						format('queue.%I', 'q_' || r.queue_name)::regclass::oid, n);
+				END IF;
+			END IF;
+
+			EXECUTE format(
+				'DELETE FROM queue.%1$I a WHERE a.id IN ('
+				'  SELECT id FROM queue.%1$I'
+				'   WHERE $1::interval IS NULL OR acked_at < clock_timestamp() - $1'
+				'   ORDER BY acked_at LIMIT $2)',
+				'a_' || r.queue_name)
+				USING r.retention, batch;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			purged := purged + n;
+		EXCEPTION WHEN undefined_table OR lock_not_available THEN
+			NULL;
+		END;
+	END LOOP;
+END
+$$;
+
+/* What the worker of each database did; one row per database with the
+ * extension (as far as the worker knows: a database's row appears after
+ * its worker's first step). */
+CREATE VIEW queue.worker_status AS
+	SELECT d.datname AS database, s.pid, s.last_run, s.runs,
+		   s.dead_lettered, s.purged, s.forgotten,
+		   s.failures_counted, s.failures_dropped, s.last_error
+	  FROM queue._worker_status() s
+	  LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid;
+
+/* Start this database's worker now, or say why there is none. */
+DO $$
+BEGIN
+	IF NOT queue._preloaded() THEN
+		RAISE WARNING 'queue: the background worker is not running'
+			USING DETAIL = 'Dead-lettering of timed-out and rolled-back deliveries and retention need it.',
+				  HINT = 'Add queue to shared_preload_libraries and restart the server.';
+	ELSE
+		PERFORM queue._worker_wake();
+	END IF;
+END
+$$;

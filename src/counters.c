@@ -63,6 +63,7 @@ static int	npending = 0;
 
 PG_FUNCTION_INFO_V1(queue_totals_sql);
 PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
+PG_FUNCTION_INFO_V1(queue_count_dead_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
 static void queue_counters_subxact_callback(SubXactEvent event,
@@ -326,5 +327,16 @@ queue_reset_totals_sql(PG_FUNCTION_ARGS)
 		pg_atomic_write_u64(&slot->acked, 0);
 		pg_atomic_write_u64(&slot->dead, 0);
 	}
+	PG_RETURN_VOID();
+}
+
+/*
+ * queue._count_dead(relid oid, n bigint)
+ *		Count messages the worker dead-lettered (added at commit).
+ */
+Datum
+queue_count_dead_sql(PG_FUNCTION_ARGS)
+{
+	queue_count_dead(PG_GETARG_OID(0), PG_GETARG_INT64(1));
 	PG_RETURN_VOID();
 }

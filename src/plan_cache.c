@@ -50,17 +50,18 @@ static uint64 queue_inval_count = 0;
  * the LIMIT stops before a later branch locks anything it does not need.
  * The caller's statement starts "WITH " and goes on after PICK_VISIBLE
  * with ", <next CTE>" that uses PICKED_IDS.  $1 is the quantity, $2 the
- * time visibility is measured against (queue_now()).
+ * time visibility is measured against (queue_now()); cond skips messages
+ * already delivered max_deliveries times, which the worker dead-letters.
  */
-#define PICK_VISIBLE(tab) \
+#define PICK_VISIBLE(tab, cond) \
 	"pick_high AS MATERIALIZED (SELECT id FROM " tab \
-	"  WHERE priority > 0 AND visible_at <= $2 " \
+	"  WHERE priority > 0 AND visible_at <= $2 " cond \
 	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
 	"pick_normal AS MATERIALIZED (SELECT id FROM " tab \
-	"  WHERE priority = 0 AND visible_at <= $2 " \
+	"  WHERE priority = 0 AND visible_at <= $2 " cond \
 	"  ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
 	"pick_low AS MATERIALIZED (SELECT id FROM " tab \
-	"  WHERE priority < 0 AND visible_at <= $2 " \
+	"  WHERE priority < 0 AND visible_at <= $2 " cond \
 	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
 
 /*
@@ -248,7 +249,8 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 	char		buf[NAMEDATALEN + 8];
 	char	   *q,
 			   *dl,
-			   *ar;
+			   *ar,
+			   *undelivered;
 
 	snprintf(buf, sizeof(buf), "q_%s", entry->name);
 	q = psprintf("queue.%s", quote_identifier(buf));
@@ -256,6 +258,8 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 	dl = psprintf("queue.%s", quote_identifier(buf));
 	snprintf(buf, sizeof(buf), "a_%s", entry->name);
 	ar = psprintf("queue.%s", quote_identifier(buf));
+	undelivered = entry->max_deliveries > 0 ?
+		psprintf("AND delivery_count < %d ", entry->max_deliveries) : "";
 
 	switch (kind)
 	{
@@ -292,7 +296,7 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 			argtypes[0] = INT4OID;
 			argtypes[1] = TIMESTAMPTZOID;
 			argtypes[2] = INTERVALOID;
-			return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
+			return psprintf("WITH " PICK_VISIBLE("%1$s", "%2$s") ", "
 							"handed AS (UPDATE %1$s m SET visible_at = $2 + $3, "
 							"    delivery_count = m.delivery_count + 1, leased = true "
 							"  WHERE m.id = ANY (" PICKED_IDS ") "
@@ -300,33 +304,33 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 							"    m.enqueued_at, m.visible_at, m.group_key, "
 							"    m.idempotency_key, m.priority) "
 							"SELECT " MESSAGE_COLUMNS " FROM handed "
-							"ORDER BY priority DESC, id", q);
+							"ORDER BY priority DESC, id", q, undelivered);
 
 		case QPLAN_POP:
 			*nargs = 2;
 			argtypes[0] = INT4OID;
 			argtypes[1] = TIMESTAMPTZOID;
 			if (entry->has_retention)
-				return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
+				return psprintf("WITH " PICK_VISIBLE("%1$s", "%2$s") ", "
 								"taken AS (DELETE FROM %1$s m "
 								"  WHERE m.id = ANY (" PICKED_IDS ") "
 								"  RETURNING m.id, m.body, m.headers, m.delivery_count + 1 AS delivery_count, "
 								"    m.enqueued_at, m.visible_at, m.group_key, "
 								"    m.idempotency_key, m.priority), "
-								"kept AS (INSERT INTO %2$s (id, body, headers, delivery_count, "
+								"kept AS (INSERT INTO %3$s (id, body, headers, delivery_count, "
 								"    enqueued_at, group_key, idempotency_key, priority) "
 								"  SELECT id, body, headers, delivery_count, enqueued_at, "
 								"    group_key, idempotency_key, priority FROM taken) "
 								"SELECT " MESSAGE_COLUMNS " FROM taken "
-								"ORDER BY priority DESC, id", q, ar);
-			return psprintf("WITH " PICK_VISIBLE("%1$s") ", "
+								"ORDER BY priority DESC, id", q, undelivered, ar);
+			return psprintf("WITH " PICK_VISIBLE("%1$s", "%2$s") ", "
 							"taken AS (DELETE FROM %1$s m "
 							"  WHERE m.id = ANY (" PICKED_IDS ") "
 							"  RETURNING m.id, m.body, m.headers, m.delivery_count + 1 AS delivery_count, "
 							"    m.enqueued_at, m.visible_at, m.group_key, "
 							"    m.idempotency_key, m.priority) "
 							"SELECT " MESSAGE_COLUMNS " FROM taken "
-							"ORDER BY priority DESC, id", q);
+							"ORDER BY priority DESC, id", q, undelivered);
 
 		case QPLAN_ACK:
 		case QPLAN_ACK_RECEIPT:

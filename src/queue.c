@@ -4,7 +4,7 @@
  *		Module entry point: GUCs, shared memory hooks, callbacks.
  *
  * The SQL API works whether or not the library is preloaded; shared memory
- * (the *_total counters) and, later, the background worker need
+ * (the *_total counters, failed deliveries) and the background worker need
  * shared_preload_libraries = 'queue'.
  *
  *-------------------------------------------------------------------------
@@ -97,6 +97,7 @@ _PG_init(void)
 
 	queue_plan_cache_init();
 	queue_counters_init();
+	queue_deliveries_init();
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
@@ -107,6 +108,10 @@ _PG_init(void)
 	shmem_request_hook = queue_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = queue_shmem_startup;
+
+	/* no worker while pg_upgrade runs the server */
+	if (!IsBinaryUpgrade)
+		queue_worker_register();
 }
 
 /*
@@ -119,6 +124,8 @@ queue_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	queue_counters_shmem_request();
+	queue_deliveries_shmem_request();
+	queue_worker_shmem_request();
 }
 
 /*
@@ -131,4 +138,6 @@ queue_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	queue_counters_shmem_startup();
+	queue_deliveries_shmem_startup();
+	queue_worker_shmem_startup();
 }

@@ -130,6 +130,18 @@ extern void direct_snapshot(DirectTable *dt);
 extern void direct_close(DirectTable *dt);
 extern TimestampTz queue_now(void);
 
+/* deliveries.c */
+extern void queue_deliveries_shmem_request(void);
+extern void queue_deliveries_shmem_startup(void);
+extern void queue_deliveries_init(void);
+extern void queue_note_delivery(Oid relid, int64 id);
+extern int64 queue_failures_dropped(void);
+
+/* worker.c */
+extern void queue_worker_shmem_request(void);
+extern void queue_worker_shmem_startup(void);
+extern void queue_worker_register(void);
+
 /* ack.c */
 extern Interval *queue_backoff(QueueEntry *entry, int32 delivery_count);
 

@@ -92,6 +92,10 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 			continue;
 		if (DatumGetTimestampTz(found->tts_values[MSG_VISIBLE_AT]) > now)
 			continue;
+		/* delivered max_deliveries times already: the worker dead-letters it */
+		if (entry->max_deliveries > 0 &&
+			DatumGetInt32(found->tts_values[MSG_DELIVERY_COUNT]) >= entry->max_deliveries)
+			continue;
 
 		memcpy(values, found->tts_values, sizeof(values));
 		memcpy(nulls, found->tts_isnull, sizeof(nulls));
@@ -128,6 +132,8 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 
 		/* queue.message is the table's row without "leased" */
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (!pop)
+			queue_note_delivery(entry->relid, DatumGetInt64(values[MSG_ID]));
 		n++;
 	}
 
@@ -203,6 +209,7 @@ queue_read(PG_FUNCTION_ARGS)
 	QueueEntry *entry;
 	TimestampTz now;
 	int			n;
+	int			i;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	name = queue_name_arg(fcinfo, 0);
@@ -223,6 +230,15 @@ queue_read(PG_FUNCTION_ARGS)
 		n = queue_spi_exec(queue_plan(entry, QPLAN_READ), values, NULL, false, 0,
 						   SPI_OK_SELECT, "read");
 		return_spi_rows(rsinfo, n);
+		for (i = 0; i < n; i++)
+		{
+			bool		isnull;
+
+			queue_note_delivery(entry->relid,
+								DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc,
+															1, &isnull)));
+		}
 	}
 	queue_spi_finish();
 
