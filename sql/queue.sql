@@ -81,6 +81,26 @@ LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_reset_totals_sql';
 
+/* Long polling (src/wait.c): note messages made visible, to wake readers
+ * at commit; whether readers sleep on a queue; wake them. */
+CREATE FUNCTION queue._count_visible(relid oid, n bigint)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_count_visible_sql';
+
+CREATE FUNCTION queue._has_sleepers(relid oid)
+RETURNS boolean
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_has_sleepers_sql';
+
+CREATE FUNCTION queue._wake(relid oid)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_wake_sql';
+
 /* Options are checked here by queue.create and queue.alter alike. */
 CREATE FUNCTION queue._check_options(
 	visibility_timeout interval, max_deliveries integer,
@@ -497,6 +517,7 @@ BEGIN
 		'dl_' || queue_name, 'q_' || queue_name)
 		USING quantity, ids;
 	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM queue._count_visible(format('queue.%I', 'q_' || queue_name)::regclass::oid, n);
 	RETURN n;
 END
 $$;
@@ -609,6 +630,9 @@ AS 'MODULE_PATHNAME', 'queue_worker_status_sql';
  *    cannot both win.
  * 3. Archived messages past the queue's retention are deleted; with no
  *    retention (turned off), the whole archive goes.
+ * 4. Readers sleeping in queue.read(wait => ...) on a queue where messages
+ *    have become visible (a delay or a visibility timeout ran out) are
+ *    woken.
  */
 CREATE FUNCTION queue._worker_step(batch integer,
 	OUT dead_lettered bigint, OUT purged bigint, OUT forgotten bigint,
@@ -619,6 +643,8 @@ AS $$
 DECLARE
 	r record;
 	n bigint;
+	relid oid;
+	due boolean;
 BEGIN
 	dead_lettered := 0;
 	purged := 0;
@@ -679,6 +705,18 @@ BEGIN
 				USING r.retention, batch;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			purged := purged + n;
+
+			/* readers asleep while a delay or visibility timeout ran out */
+			relid := format('queue.%I', 'q_' || r.queue_name)::regclass::oid;
+			IF queue._has_sleepers(relid) THEN
+				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I'
+							   ' WHERE visible_at <= clock_timestamp())',
+							   'q_' || r.queue_name)
+					INTO due;
+				IF due THEN
+					PERFORM queue._wake(relid);
+				END IF;
+			END IF;
 		EXCEPTION WHEN undefined_table OR lock_not_available THEN
 			NULL;
 		END;

@@ -340,6 +340,7 @@ queue_nack(PG_FUNCTION_ARGS)
 										IntervalPGetDatum(delay));
 		queue_spi_exec(queue_plan(entry, QPLAN_NACK_RETRY), values, NULL, false, 0,
 					   SPI_OK_UPDATE, "nack");
+		queue_count_visible(entry->relid, 1);
 	}
 	queue_spi_finish();
 

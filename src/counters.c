@@ -55,6 +55,7 @@ typedef struct PendingCount
 	int64		sent;
 	int64		acked;
 	int64		dead;
+	int64		made_visible;	/* messages made visible: wakes readers */
 } PendingCount;
 
 #define MAX_PENDING 64
@@ -64,6 +65,7 @@ static int	npending = 0;
 PG_FUNCTION_INFO_V1(queue_totals_sql);
 PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
 PG_FUNCTION_INFO_V1(queue_count_dead_sql);
+PG_FUNCTION_INFO_V1(queue_count_visible_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
 static void queue_counters_subxact_callback(SubXactEvent event,
@@ -180,6 +182,7 @@ pending_for(Oid relid)
 	pending[npending].sent = 0;
 	pending[npending].acked = 0;
 	pending[npending].dead = 0;
+	pending[npending].made_visible = 0;
 	return &pending[npending++];
 }
 
@@ -189,7 +192,19 @@ queue_count_sent(Oid relid, int64 n)
 	PendingCount *p = pending_for(relid);
 
 	if (p)
+	{
 		p->sent += n;
+		p->made_visible += n;
+	}
+}
+
+void
+queue_count_visible(Oid relid, int64 n)
+{
+	PendingCount *p = pending_for(relid);
+
+	if (p)
+		p->made_visible += n;
 }
 
 void
@@ -227,6 +242,7 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 			{
 				QueueCounterSlot *slot = counter_slot(pending[i].relid, true);
 
+				queue_wake_waiters(pending[i].relid, pending[i].made_visible);
 				if (slot == NULL)
 					continue;
 				if (pending[i].sent)
@@ -338,5 +354,16 @@ Datum
 queue_count_dead_sql(PG_FUNCTION_ARGS)
 {
 	queue_count_dead(PG_GETARG_OID(0), PG_GETARG_INT64(1));
+	PG_RETURN_VOID();
+}
+
+/*
+ * queue._count_visible(relid oid, n bigint)
+ *		Note messages made visible (redrive), to wake readers at commit.
+ */
+Datum
+queue_count_visible_sql(PG_FUNCTION_ARGS)
+{
+	queue_count_visible(PG_GETARG_OID(0), PG_GETARG_INT64(1));
 	PG_RETURN_VOID();
 }

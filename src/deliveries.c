@@ -154,6 +154,10 @@ report_failed(int from)
 		ring->head++;
 	}
 	SpinLockRelease(&ring->mutex);
+
+	/* those messages are visible again now */
+	for (i = from; i < nhanded; i++)
+		queue_wake_waiters(handed[i].relid, 1);
 }
 
 static void

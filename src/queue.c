@@ -125,6 +125,7 @@ queue_shmem_request(void)
 		prev_shmem_request_hook();
 	queue_counters_shmem_request();
 	queue_deliveries_shmem_request();
+	queue_wait_shmem_request();
 	queue_worker_shmem_request();
 }
 
@@ -139,5 +140,6 @@ queue_shmem_startup(void)
 		prev_shmem_startup_hook();
 	queue_counters_shmem_startup();
 	queue_deliveries_shmem_startup();
+	queue_wait_shmem_startup();
 	queue_worker_shmem_startup();
 }

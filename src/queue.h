@@ -100,6 +100,7 @@ extern void queue_counters_init(void);
 extern void queue_count_sent(Oid relid, int64 n);
 extern void queue_count_acked(Oid relid, int64 n);
 extern void queue_count_dead(Oid relid, int64 n);
+extern void queue_count_visible(Oid relid, int64 n);
 
 /* direct.c: table access without planning a statement */
 typedef struct DirectTable
@@ -136,6 +137,15 @@ extern void queue_deliveries_shmem_startup(void);
 extern void queue_deliveries_init(void);
 extern void queue_note_delivery(Oid relid, int64 id);
 extern int64 queue_failures_dropped(void);
+
+/* wait.c */
+extern void queue_wait_shmem_request(void);
+extern void queue_wait_shmem_startup(void);
+extern void queue_wake_waiters(Oid relid, int64 n);
+extern void queue_wait_check(void);
+extern void queue_wait_begin(Oid relid);
+extern void queue_wait_sleep(Oid relid, long timeout_ms);
+extern void queue_wait_end(Oid relid);
 
 /* worker.c */
 extern void queue_worker_shmem_request(void);

@@ -58,7 +58,8 @@ static const ReadPass read_passes[3] = {
  */
 static int
 read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
-		  TimestampTz now, Datum new_visible_at, bool pop, ReturnSetInfo *rsinfo)
+		  TimestampTz now, Datum new_visible_at, bool pop, ReturnSetInfo *rsinfo,
+		  TimestampTz *next_visible)
 {
 	Relation	irel;
 	IndexScanDesc scan;
@@ -91,7 +92,12 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 			DatumGetInt32(found->tts_values[MSG_PRIORITY]) != 0)
 			continue;
 		if (DatumGetTimestampTz(found->tts_values[MSG_VISIBLE_AT]) > now)
+		{
+			/* not yet: remember when the first one will be visible */
+			*next_visible = Min(*next_visible,
+								DatumGetTimestampTz(found->tts_values[MSG_VISIBLE_AT]));
 			continue;
+		}
 		/* delivered max_deliveries times already: the worker dead-letters it */
 		if (entry->max_deliveries > 0 &&
 			DatumGetInt32(found->tts_values[MSG_DELIVERY_COUNT]) >= entry->max_deliveries)
@@ -145,11 +151,15 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 /*
  * read_direct
  *		queue.read and queue.pop through direct table access; false when
- *		the SQL path must be used.
+ *		the SQL path must be used.  When it finds nothing, it has seen
+ *		every row, and *next_visible is when the first of them becomes
+ *		visible (a delay or visibility timeout runs out): a long poll
+ *		sleeps no longer than that.
  */
 static bool
 read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
-			Interval *vt, bool pop, ReturnSetInfo *rsinfo, int *nread)
+			Interval *vt, bool pop, ReturnSetInfo *rsinfo, int *nread,
+			TimestampTz *next_visible)
 {
 	DirectTable dt;
 	Datum		new_visible_at = (Datum) 0;
@@ -170,7 +180,7 @@ read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
 
 	for (i = 0; i < lengthof(read_passes) && n < quantity; i++)
 		n += read_pass(entry, &dt, &read_passes[i], quantity - n, now,
-					   new_visible_at, pop, rsinfo);
+					   new_visible_at, pop, rsinfo, next_visible);
 
 	direct_close(&dt);
 	*nread = n;
@@ -192,11 +202,50 @@ return_spi_rows(ReturnSetInfo *rsinfo, int nrows)
 }
 
 /*
+ * read_once
+ *		One look at the queue: hand out what is visible now, directly or
+ *		with the prepared statement.  Returns how many.
+ */
+static int
+read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo,
+		  TimestampTz *next_visible)
+{
+	TimestampTz now = queue_now();
+	Datum		values[3];
+	int			n;
+	int			i;
+
+	*next_visible = DT_NOEND;
+	if (vt == NULL)
+		vt = &entry->visibility_timeout;
+	if (read_direct(entry, quantity, now, vt, false, rsinfo, &n, next_visible))
+		return n;
+
+	values[0] = Int32GetDatum(quantity);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = IntervalPGetDatum(vt);
+	n = queue_spi_exec(queue_plan(entry, QPLAN_READ), values, NULL, false, 0,
+					   SPI_OK_SELECT, "read");
+	return_spi_rows(rsinfo, n);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		queue_note_delivery(entry->relid,
+							DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+														SPI_tuptable->tupdesc,
+														1, &isnull)));
+	}
+	return n;
+}
+
+/*
  * queue.read(queue_name, quantity, visibility_timeout, wait)
  *		RETURNS SETOF queue.message
  *
- * wait is validated against queue.max_wait; sleeping until a message
- * arrives (long polling) is not implemented yet, so read returns at once.
+ * With wait, when nothing is visible the reader sleeps (wait.c) until it
+ * is woken or wait (capped by queue.max_wait) has passed, and looks again
+ * with a new snapshot each time it is woken.
  */
 Datum
 queue_read(PG_FUNCTION_ARGS)
@@ -205,40 +254,62 @@ queue_read(PG_FUNCTION_ARGS)
 	char	   *name;
 	int32		quantity;
 	Interval   *vt;
-	Datum		values[3];
+	Interval   *wait;
+	double		wait_ms = 0;
 	QueueEntry *entry;
+	TimestampTz next_visible;
 	TimestampTz now;
 	int			n;
-	int			i;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	name = queue_name_arg(fcinfo, 0);
 	quantity = queue_quantity_arg(fcinfo, 1, 1);
 	vt = queue_interval_arg(fcinfo, 2, "visibility_timeout");
-	(void) queue_interval_arg(fcinfo, 3, "wait");
+	wait = queue_interval_arg(fcinfo, 3, "wait");
+	if (wait != NULL)
+	{
+		wait_ms = (wait->time + ((double) wait->day + (double) wait->month * DAYS_PER_MONTH) *
+				   USECS_PER_DAY) / 1000.0;
+		wait_ms = Min(wait_ms, (double) queue_max_wait);
+	}
 
 	queue_spi_connect();
 	entry = queue_lookup(name);
-	if (vt == NULL)
-		vt = &entry->visibility_timeout;
-	now = queue_now();
-	if (!read_direct(entry, quantity, now, vt, false, rsinfo, &n))
-	{
-		values[0] = Int32GetDatum(quantity);
-		values[1] = TimestampTzGetDatum(now);
-		values[2] = IntervalPGetDatum(vt);
-		n = queue_spi_exec(queue_plan(entry, QPLAN_READ), values, NULL, false, 0,
-						   SPI_OK_SELECT, "read");
-		return_spi_rows(rsinfo, n);
-		for (i = 0; i < n; i++)
-		{
-			bool		isnull;
+	n = read_once(entry, quantity, vt, rsinfo, &next_visible);
 
-			queue_note_delivery(entry->relid,
-								DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-															SPI_tuptable->tupdesc,
-															1, &isnull)));
+	if (n == 0 && wait_ms >= 1)
+	{
+		TimestampTz deadline = GetCurrentTimestamp() + (int64) (wait_ms * 1000);
+		Oid			relid = entry->relid;
+
+		queue_wait_check();
+		queue_wait_begin(relid);
+		PG_TRY();
+		{
+			for (;;)
+			{
+				long		remaining_ms;
+
+				/* the queue may have been altered or dropped meanwhile */
+				entry = queue_lookup(name);
+				n = read_once(entry, quantity, vt, rsinfo, &next_visible);
+				if (n > 0)
+					break;
+				now = GetCurrentTimestamp();
+				remaining_ms = (long) ((deadline - now) / 1000);
+				if (remaining_ms <= 0)
+					break;
+				/* wake up when the next message comes due, if earlier */
+				if (next_visible < deadline)
+					remaining_ms = Max(1, (long) ((next_visible - now + 999) / 1000));
+				queue_wait_sleep(relid, remaining_ms);
+			}
 		}
+		PG_FINALLY();
+		{
+			queue_wait_end(relid);
+		}
+		PG_END_TRY();
 	}
 	queue_spi_finish();
 
@@ -258,6 +329,7 @@ queue_pop(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	QueueEntry *entry;
 	TimestampTz now;
+	TimestampTz next_visible;
 	int			n;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -267,7 +339,7 @@ queue_pop(PG_FUNCTION_ARGS)
 	queue_spi_connect();
 	entry = queue_lookup(name);
 	now = queue_now();
-	if (!read_direct(entry, quantity, now, NULL, true, rsinfo, &n))
+	if (!read_direct(entry, quantity, now, NULL, true, rsinfo, &n, &next_visible))
 	{
 		values[0] = Int32GetDatum(quantity);
 		values[1] = TimestampTzGetDatum(now);
