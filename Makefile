@@ -13,7 +13,8 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 REGRESS = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION)
 
-# isolation specs: test/isolation/specs/NAME.spec, expected in ./expected/NAME.out
+# isolation specs: test/isolation/specs/NAME.spec, expected in
+# test/isolation/expected/NAME.out (pg_isolation_regress looks there)
 ISOLATION = $(sort $(notdir $(basename $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
 
@@ -41,7 +42,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 
 # pgTAP suites against the running server (PGHOST/PGPORT from the environment)
 pgtap:
-	pg_prove --ext .sql -v test/pgtap/ 2>&1 | tail -n 40
+	pg_prove --ext .sql test/pgtap/
 
 bench:
 	bench/run

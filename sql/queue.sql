@@ -101,6 +101,13 @@ LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_wake_sql';
 
+/* Make DROP EXTENSION see a queue's tables (src/catalog.c). */
+CREATE FUNCTION queue._depend_on_extension(relid regclass)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_depend_on_extension_sql';
+
 /* Options are checked here by queue.create and queue.alter alike. */
 CREATE FUNCTION queue._check_options(
 	visibility_timeout interval, max_deliveries integer,
@@ -261,6 +268,8 @@ BEGIN
 	EXECUTE format('CREATE INDEX %I ON queue.%I (acked_at)',
 				   'a_' || queue_name || '_acked_at', 'a_' || queue_name);
 
+	PERFORM queue._depend_on_extension(format('queue.%I', tab || queue_name)::regclass)
+	   FROM unnest(ARRAY['q_', 'dl_', 'a_']) AS tab;
 	PERFORM queue._reset_totals(format('queue.%I', 'q_' || queue_name)::regclass::oid);
 END
 $$;
