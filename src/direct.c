@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
@@ -122,6 +123,25 @@ direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
 	dt->rri = NULL;
 	if (with_indexes)
 	{
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+		/*
+		 * A range table of one entry, as the executor would build: the
+		 * index routines ask it which columns an update changes (read
+		 * changes visible_at, delivery_count and leased), to tell the
+		 * indexes that their keys did not change.
+		 */
+		rte->rtekind = RTE_RELATION;
+		rte->relid = entry->relid;
+		rte->relkind = RELKIND_RELATION;
+		rte->rellockmode = RowExclusiveLock;
+		rte->updatedCols = bms_make_singleton(MSG_VISIBLE_AT + 1 - FirstLowInvalidHeapAttributeNumber);
+		rte->updatedCols = bms_add_member(rte->updatedCols,
+										  MSG_DELIVERY_COUNT + 1 - FirstLowInvalidHeapAttributeNumber);
+		rte->updatedCols = bms_add_member(rte->updatedCols,
+										  MSG_LEASED + 1 - FirstLowInvalidHeapAttributeNumber);
+		ExecInitRangeTable(dt->estate, list_make1(rte));
+
 		dt->rri = makeNode(ResultRelInfo);
 		InitResultRelInfo(dt->rri, dt->rel, 1, NULL, 0);
 		ExecOpenIndices(dt->rri, false);
