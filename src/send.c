@@ -28,49 +28,73 @@
 PG_FUNCTION_INFO_V1(queue_send);
 PG_FUNCTION_INFO_V1(queue_send_batch);
 
-/*
- * send_direct
- *		Insert one message with the table access method, without planning
- *		or running a statement (see direct.c).  Returns false, having done
- *		nothing, when the SQL path must be used.
- *
- * values[] are the parameters of QPLAN_SEND: body, headers, delay,
- * group_key, idempotency_key, priority.
- */
-static bool
-send_direct(QueueEntry *entry, Datum *values, const char *nulls, int64 *id)
+/* One message to insert directly */
+typedef struct NewMessage
 {
-	DirectTable dt;
-	TupleTableSlot *slot;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum		body;
+	Datum		headers;		/* NULL pointer: none */
+	Datum		group_key;		/* likewise */
+	Datum		idempotency_key;	/* likewise */
+} NewMessage;
 
-	if (!direct_open(entry, ACL_INSERT, true, &dt))
-		return false;
-	slot = dt.slot;
+/*
+ * insert_message
+ *		Insert one message into a table opened by direct_open (with its
+ *		indexes) and return its id.
+ */
+static int64
+insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
+			   TimestampTz now, Datum visible_at, Datum priority)
+{
+	TupleTableSlot *slot = dt->slot;
+	int64		id;
+
 	ExecClearTuple(slot);
-
 	/* as the identity column would, without a privilege check of its own */
-	*id = nextval_internal(entry->seqid, false);
+	id = nextval_internal(entry->seqid, false);
 	memset(slot->tts_isnull, 0, MSG_NATTS * sizeof(bool));
-	slot->tts_values[MSG_ID] = Int64GetDatum(*id);
-	slot->tts_values[MSG_BODY] = values[0];
-	slot->tts_values[MSG_HEADERS] = values[1];
-	slot->tts_isnull[MSG_HEADERS] = (nulls[1] == 'n');
+	slot->tts_values[MSG_ID] = Int64GetDatum(id);
+	slot->tts_values[MSG_BODY] = msg->body;
+	slot->tts_values[MSG_HEADERS] = msg->headers;
+	slot->tts_isnull[MSG_HEADERS] = (msg->headers == (Datum) 0);
 	slot->tts_values[MSG_DELIVERY_COUNT] = Int32GetDatum(0);
 	slot->tts_values[MSG_ENQUEUED_AT] = TimestampTzGetDatum(now);
-	slot->tts_values[MSG_VISIBLE_AT] =
-		DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(now), values[2]);
-	slot->tts_values[MSG_GROUP_KEY] = values[3];
-	slot->tts_isnull[MSG_GROUP_KEY] = (nulls[3] == 'n');
-	slot->tts_values[MSG_IDEMPOTENCY_KEY] = values[4];
-	slot->tts_isnull[MSG_IDEMPOTENCY_KEY] = (nulls[4] == 'n');
-	slot->tts_values[MSG_PRIORITY] = values[5];
+	slot->tts_values[MSG_VISIBLE_AT] = visible_at;
+	slot->tts_values[MSG_GROUP_KEY] = msg->group_key;
+	slot->tts_isnull[MSG_GROUP_KEY] = (msg->group_key == (Datum) 0);
+	slot->tts_values[MSG_IDEMPOTENCY_KEY] = msg->idempotency_key;
+	slot->tts_isnull[MSG_IDEMPOTENCY_KEY] = (msg->idempotency_key == (Datum) 0);
+	slot->tts_values[MSG_PRIORITY] = priority;
 	slot->tts_values[MSG_LEASED] = BoolGetDatum(false);
 	ExecStoreVirtualTuple(slot);
 
-	table_tuple_insert(dt.rel, slot, GetCurrentCommandId(true), 0, NULL);
-	ExecInsertIndexTuples(dt.rri, slot, dt.estate, false, false, NULL, NIL);
+	table_tuple_insert(dt->rel, slot, GetCurrentCommandId(true), 0, NULL);
+	ExecInsertIndexTuples(dt->rri, slot, dt->estate, false, false, NULL, NIL);
+	return id;
+}
 
+/*
+ * send_direct
+ *		Insert messages with the table access method, without planning or
+ *		running a statement (see direct.c), putting their ids in ids[].
+ *		Returns false, having done nothing, when the SQL path must be used.
+ */
+static bool
+send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
+			int32 priority, int64 *ids)
+{
+	DirectTable dt;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum		visible_at;
+	int			i;
+
+	if (!direct_open(entry, ACL_INSERT, true, &dt))
+		return false;
+	visible_at = DirectFunctionCall2(timestamptz_pl_interval,
+									 TimestampTzGetDatum(now), IntervalPGetDatum(delay));
+	for (i = 0; i < n; i++)
+		ids[i] = insert_message(entry, &dt, &msgs[i], now, visible_at,
+								Int32GetDatum(priority));
 	direct_close(&dt);
 	return true;
 }
@@ -88,6 +112,7 @@ queue_send(PG_FUNCTION_ARGS)
 	Datum		values[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	QueueEntry *entry;
+	NewMessage	msg;
 	bool		isnull;
 	int64		id;
 
@@ -117,7 +142,12 @@ queue_send(PG_FUNCTION_ARGS)
 
 	queue_spi_connect();
 	entry = queue_lookup(name);
-	if (!send_direct(entry, values, nulls, &id))
+	msg.body = values[0];
+	msg.headers = (nulls[1] == 'n') ? (Datum) 0 : values[1];
+	msg.group_key = (nulls[3] == 'n') ? (Datum) 0 : values[3];
+	msg.idempotency_key = (nulls[4] == 'n') ? (Datum) 0 : values[4];
+	if (!send_direct(entry, &msg, 1, delay ? delay : &no_delay,
+					 DatumGetInt32(values[5]), &id))
 	{
 		queue_spi_exec(queue_plan(entry, QPLAN_SEND), values, nulls, false, 1,
 					   SPI_OK_INSERT_RETURNING, "send");
@@ -156,7 +186,8 @@ array_length_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
  *		within the size limit, headers NULL or objects.
  */
 static void
-check_jsonb_elements(ArrayType *arr, bool are_headers)
+check_jsonb_elements(ArrayType *arr, bool are_headers, Datum **elems_out,
+					 bool **nulls_out)
 {
 	Datum	   *elems;
 	bool	   *elem_nulls;
@@ -165,6 +196,8 @@ check_jsonb_elements(ArrayType *arr, bool are_headers)
 
 	deconstruct_array(arr, JSONBOID, -1, false, TYPALIGN_INT,
 					  &elems, &elem_nulls, &n);
+	*elems_out = elems;
+	*nulls_out = elem_nulls;
 	for (i = 0; i < n; i++)
 	{
 		if (elem_nulls[i])
@@ -183,9 +216,31 @@ check_jsonb_elements(ArrayType *arr, bool are_headers)
 }
 
 /*
+ * text_elements
+ *		Store the elements of a text[] argument (NULL: none) into the field
+ *		at 'offset' of each message.
+ */
+static void
+text_elements(FunctionCallInfo fcinfo, int argno, NewMessage *msgs, size_t offset)
+{
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			n;
+	int			i;
+
+	if (PG_ARGISNULL(argno))
+		return;
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elem_nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!elem_nulls[i])
+			*(Datum *) ((char *) &msgs[i] + offset) = elems[i];
+}
+
+/*
  * queue.send_batch(queue_name, bodies, headers, delay, idempotency_keys,
  *					group_keys, priority) RETURNS SETOF bigint
- *		One INSERT for the whole batch; the ids come back in input order.
+ *		The ids come back in input order.
  */
 Datum
 queue_send_batch(PG_FUNCTION_ARGS)
@@ -205,6 +260,12 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	int			i;
 	QueueEntry *entry;
 	int			nsent;
+	Datum	   *bodies;
+	bool	   *body_nulls;
+	Datum	   *headers = NULL;
+	bool	   *header_nulls = NULL;
+	NewMessage *msgs;
+	int64	   *ids;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
@@ -229,9 +290,9 @@ queue_send_batch(PG_FUNCTION_ARGS)
 							parallel[i].argname, n, nbodies),
 					 errhint("Arrays given to send_batch must have one element per body.")));
 	}
-	check_jsonb_elements(PG_GETARG_ARRAYTYPE_P(1), false);
+	check_jsonb_elements(PG_GETARG_ARRAYTYPE_P(1), false, &bodies, &body_nulls);
 	if (!PG_ARGISNULL(2))
-		check_jsonb_elements(PG_GETARG_ARRAYTYPE_P(2), true);
+		check_jsonb_elements(PG_GETARG_ARRAYTYPE_P(2), true, &headers, &header_nulls);
 
 	/* parameters: $1 bodies, $2 headers, $3 delay, $4 group_keys, $5 keys, $6 priority */
 	values[0] = PG_GETARG_DATUM(1);
@@ -251,15 +312,42 @@ queue_send_batch(PG_FUNCTION_ARGS)
 		queue_spi_finish();
 		return (Datum) 0;
 	}
-	nsent = queue_spi_exec(queue_plan(entry, QPLAN_SEND_BATCH), values, nulls,
-						   false, 0, SPI_OK_INSERT_RETURNING, "send_batch");
-	for (i = 0; i < nsent; i++)
-	{
-		bool		isnull;
-		Datum		id = SPI_getbinval(SPI_tuptable->vals[i],
-									   SPI_tuptable->tupdesc, 1, &isnull);
 
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
+	/* the direct path, one insert per message */
+	msgs = palloc0(sizeof(NewMessage) * nbodies);
+	ids = palloc(sizeof(int64) * nbodies);
+	for (i = 0; i < nbodies; i++)
+	{
+		msgs[i].body = bodies[i];
+		if (headers && !header_nulls[i])
+			msgs[i].headers = headers[i];
+	}
+	text_elements(fcinfo, 5, msgs, offsetof(NewMessage, group_key));
+	text_elements(fcinfo, 4, msgs, offsetof(NewMessage, idempotency_key));
+	if (send_direct(entry, msgs, nbodies, delay ? delay : &no_delay,
+					DatumGetInt32(values[5]), ids))
+	{
+		for (i = 0; i < nbodies; i++)
+		{
+			Datum		id = Int64GetDatum(ids[i]);
+			bool		isnull = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
+		}
+		nsent = nbodies;
+	}
+	else
+	{
+		nsent = queue_spi_exec(queue_plan(entry, QPLAN_SEND_BATCH), values, nulls,
+							   false, 0, SPI_OK_INSERT_RETURNING, "send_batch");
+		for (i = 0; i < nsent; i++)
+		{
+			bool		isnull;
+			Datum		id = SPI_getbinval(SPI_tuptable->vals[i],
+										   SPI_tuptable->tupdesc, 1, &isnull);
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
+		}
 	}
 	queue_count_sent(entry->relid, nsent);
 	queue_spi_finish();
