@@ -71,18 +71,24 @@ SELECT retention IS NULL AS retention_is_null FROM pg_temp.options('no_retention
 SELECT queue.create('bad', visibility_timeout => '-1 second');
 SELECT queue.create('bad', max_deliveries => -1);
 SELECT queue.create('bad', retry_delay => '-1 second');
-SELECT queue.create('bad', retry_delay => '10 seconds', retry_delay_max => '5 seconds');
 SELECT queue.create('bad', retry_delay_max => '-1 second');
+SELECT queue.create('bad', retry_delay => '10 seconds', retry_delay_max => '-5 seconds');
 SELECT queue.create('bad', dedup_window => '-1 second');
 SELECT queue.create('bad', retention => '-1 day');
 \set VERBOSITY sqlstate
 SELECT queue.create('bad', visibility_timeout => '-1 second');
 SELECT queue.create('bad', max_deliveries => -1);
+SELECT queue.create('bad', retry_delay_max => '-1 second');
 SELECT queue.create('bad', retention => '-1 day');
 \set VERBOSITY terse
 SELECT count(*) AS bad_queues FROM queue.queues WHERE queue_name = 'bad';
 SELECT count(*) AS bad_tables FROM pg_class
  WHERE relnamespace = 'queue'::regnamespace AND relname IN ('q_bad', 'dl_bad', 'a_bad');
+
+-- retry_delay_max below retry_delay is allowed: it caps every retry
+SELECT queue.create('capped', retry_delay => '10 seconds', retry_delay_max => '5 seconds');
+SELECT retry_delay, retry_delay_max FROM pg_temp.options('capped');
+SELECT queue.drop('capped');
 
 --
 -- create of an existing queue: 42710, or a notice with if_not_exists
@@ -127,15 +133,24 @@ SELECT retention FROM pg_temp.options('everything');
 SELECT queue.alter('everything', visibility_timeout => '-1 second');
 SELECT queue.alter('everything', max_deliveries => -1);
 SELECT queue.alter('everything', retry_delay => '-1 second');
-SELECT queue.alter('everything', retry_delay => '2 hours');
-SELECT queue.alter('everything', retry_delay_max => '1 second');
+SELECT queue.alter('everything', retry_delay_max => '-1 second');
+SELECT queue.alter('everything', retry_delay => '2 hours', retry_delay_max => '-1 second');
 SELECT queue.alter('everything', dedup_window => '-1 second');
 SELECT queue.alter('everything', retention => '-1 second');
 SELECT queue.alter('everything', visibility_timeout => '1 hour', max_deliveries => -1);
 \set VERBOSITY sqlstate
+SELECT queue.alter('everything', retry_delay_max => '-1 second');
 SELECT queue.alter('everything', retention => '-1 second');
 SELECT queue.alter('no_such_queue', visibility_timeout => '1 second');
 \set VERBOSITY terse
+SELECT * FROM pg_temp.options('everything');
+
+-- retry_delay above retry_delay_max is allowed, from either side
+SELECT queue.alter('everything', retry_delay => '2 hours');
+SELECT retry_delay, retry_delay_max FROM pg_temp.options('everything');
+SELECT queue.alter('everything', retry_delay => '2 seconds', retry_delay_max => '1 second');
+SELECT retry_delay, retry_delay_max FROM pg_temp.options('everything');
+SELECT queue.alter('everything', retry_delay_max => '30 minutes');
 SELECT * FROM pg_temp.options('everything');
 
 --
