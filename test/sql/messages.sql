@@ -3,10 +3,19 @@
 -- redrive, retention and stats.
 --
 -- Every queue has its own ids, starting at 1.  Times are compared, never
--- shown: within one transaction now() does not move, so a visible_at set by
--- a call can be compared exactly with now() + the duration it was given.
+-- shown.  send stamps enqueued_at and visible_at with now(), the start of
+-- its transaction, so a delayed send's visible_at is compared exactly with
+-- now() + delay.  read, nack and extend measure from the clock at the
+-- moment of the call: clock_timestamp() is taken just before the call (t0)
+-- and again after it, and the time the call set must lie between
+-- t0 + duration and that second clock_timestamp() + duration.
 --
 \set VERBOSITY terse
+
+-- ts was stamped by a call made after t0 as its clock + d
+CREATE FUNCTION pg_temp.clocked(ts timestamptz, t0 timestamptz, d interval)
+RETURNS boolean LANGUAGE sql VOLATILE
+AS $$ SELECT ts BETWEEN t0 + d AND clock_timestamp() + d $$;
 
 --
 -- send: ids increase in send order; headers, group_key, idempotency_key
@@ -18,10 +27,11 @@ SELECT queue.send('m', '"a string body"', headers => '{"trace": "abc", "n": 2}')
 SELECT queue.send('m', '[1, 2, 3]', group_key => 'g1', idempotency_key => 'k1');
 SELECT queue.send('m', 'null', headers => '{}');
 SELECT queue.send('m', '{"n": 5}', priority => 0);
+SELECT clock_timestamp() AS t0 \gset
 SELECT id, body, headers, headers IS NULL AS no_headers, delivery_count,
 	   group_key, idempotency_key, priority,
 	   enqueued_at <= now() AS enqueued_ok,
-	   visible_at = now() + interval '30 seconds' AS default_visibility
+	   pg_temp.clocked(visible_at, :'t0', '30 seconds') AS default_visibility
   FROM queue.read('m', 10);
 -- all in flight now: nothing more to read
 SELECT count(*) AS visible FROM queue.read('m', 10);
@@ -65,17 +75,22 @@ SELECT count(*) AS visible FROM queue.read('prio', 10);
 SELECT queue.drop('prio');
 
 --
--- read: visibility timeout override, delivery_count increments
+-- read: visibility timeout override, delivery_count increments (the
+-- message is read six times: max_deliveries 10 keeps it out of the dead
+-- letters)
 --
-SELECT queue.create('vt', visibility_timeout => '2 minutes');
+SELECT queue.create('vt', visibility_timeout => '2 minutes', max_deliveries => 10);
 SELECT queue.send('vt', '{"n": 1}');
-SELECT id, delivery_count, visible_at = now() + interval '2 minutes' AS queue_default
+SELECT clock_timestamp() AS t0 \gset
+SELECT id, delivery_count, pg_temp.clocked(visible_at, :'t0', '2 minutes') AS queue_default
   FROM queue.read('vt', visibility_timeout => NULL);
 SELECT queue.nack('vt', 1, delay => '0');
-SELECT id, delivery_count, visible_at = now() + interval '5 minutes' AS overridden
+SELECT clock_timestamp() AS t0 \gset
+SELECT id, delivery_count, pg_temp.clocked(visible_at, :'t0', '5 minutes') AS overridden
   FROM queue.read('vt', visibility_timeout => '5 minutes');
 SELECT queue.nack('vt', 1, delay => '0');
-SELECT id, delivery_count, visible_at = now() AS zero_timeout
+SELECT clock_timestamp() AS t0 \gset
+SELECT id, delivery_count, pg_temp.clocked(visible_at, :'t0', '0') AS zero_timeout
   FROM queue.read('vt', 1, visibility_timeout => '0');
 SELECT id, delivery_count FROM queue.read('vt', 1, visibility_timeout => '0');
 SELECT id, delivery_count FROM queue.read('vt', 1, visibility_timeout => '0');
@@ -149,8 +164,11 @@ SELECT queue.create('n', max_deliveries => 10);
 SELECT queue.send('n', '{"n": 1}');
 BEGIN;
 SELECT id, delivery_count FROM queue.read('n');
+SELECT clock_timestamp() AS t0 \gset
 SELECT queue.nack('n', 1, delay => '10 minutes');
-SELECT visible_at = now() + interval '10 minutes' AS retry_at FROM queue.q_n WHERE id = 1;
+SELECT pg_temp.clocked(visible_at, :'t0', '10 minutes') AS retry_at,
+	   delivery_count
+  FROM queue.q_n WHERE id = 1;
 COMMIT;
 SELECT count(*) AS visible FROM queue.read('n');
 SELECT queue.nack('n', 999);
@@ -158,19 +176,25 @@ SELECT queue.nack('n', 999, delay => '1 second');
 -- a zero delay makes it visible at once; the delivery count goes on
 SELECT queue.nack('n', 1, delay => '0');
 SELECT id, delivery_count FROM queue.read('n');
+-- in one transaction too: the nacked message is read again at once
+BEGIN;
+SELECT queue.nack('n', 1, delay => '0');
+SELECT id, delivery_count FROM queue.read('n');
+COMMIT;
 SELECT queue.drop('n');
 
 --
 -- nack with the default backoff: retry_delay * 2^(delivery_count - 1),
 -- capped at retry_delay_max, less a jitter of at most a quarter: visible_at
--- within [now() + 0.75 d, now() + d].  Message k is nacked at its k-th
--- delivery.
+-- within [t0 + 0.75 d, clock_timestamp() + d], t0 taken before the first
+-- nack.  Message k is nacked at its k-th delivery.
 --
 SELECT queue.create('backoff', retry_delay => '10 seconds',
 					retry_delay_max => '1 minute', max_deliveries => 10);
 SELECT count(*) FROM queue.send_batch('backoff', array_fill('{}'::jsonb, ARRAY[5]));
 BEGIN;
 SELECT count(*) FROM queue.read('backoff', 5, visibility_timeout => '0');
+SELECT clock_timestamp() AS t0 \gset
 SELECT queue.nack('backoff', 1);
 SELECT count(*) FROM queue.read('backoff', 5, visibility_timeout => '0');
 SELECT queue.nack('backoff', 2);
@@ -181,8 +205,8 @@ SELECT queue.nack('backoff', 4);
 SELECT count(*) FROM queue.read('backoff', 5, visibility_timeout => '0');
 SELECT queue.nack('backoff', 5);
 SELECT m.id, m.delivery_count, d.backoff,
-	   m.visible_at >= now() + 0.75 * d.backoff AS not_too_early,
-	   m.visible_at <= now() + d.backoff AS not_too_late
+	   m.visible_at >= :'t0'::timestamptz + 0.75 * d.backoff AS not_too_early,
+	   m.visible_at <= clock_timestamp() + d.backoff AS not_too_late
   FROM queue.q_backoff m
   JOIN (VALUES (1, interval '10 seconds'), (2, interval '20 seconds'),
 			   (3, interval '40 seconds'), (4, interval '1 minute'),
@@ -193,14 +217,49 @@ COMMIT;
 SELECT count(*) FROM queue.send_batch('backoff', array_fill('{}'::jsonb, ARRAY[20]));
 BEGIN;
 SELECT count(*) FROM queue.read('backoff', 20);
+SELECT clock_timestamp() AS t0 \gset
 SELECT count(*) FILTER (WHERE queue.nack('backoff', id)) AS nacked
   FROM generate_series(6, 25) AS id;
 SELECT count(DISTINCT visible_at) > 1 AS jittered,
-	   bool_and(visible_at >= now() + interval '7.5 seconds'
-				AND visible_at <= now() + interval '10 seconds') AS within_bounds
+	   bool_and(visible_at >= :'t0'::timestamptz + interval '7.5 seconds'
+				AND visible_at <= clock_timestamp() + interval '10 seconds') AS within_bounds
   FROM queue.q_backoff WHERE id >= 6;
 COMMIT;
 SELECT queue.drop('backoff');
+
+--
+-- retry_delay_max caps every retry delay, the first one included, even
+-- when it is below retry_delay; a cap of 0 retries at once
+--
+SELECT queue.create('capped', retry_delay => '1 hour', retry_delay_max => '1 minute',
+					max_deliveries => 10);
+SELECT retry_delay, retry_delay_max FROM queue.queues WHERE queue_name = 'capped';
+SELECT queue.send('capped', '{}');
+SELECT id, delivery_count FROM queue.read('capped');
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue.nack('capped', 1);
+SELECT delivery_count,
+	   visible_at >= :'t0'::timestamptz + interval '45 seconds' AS not_too_early,
+	   visible_at <= clock_timestamp() + interval '1 minute' AS capped
+  FROM queue.q_capped WHERE id = 1;
+-- and again at the next delivery
+SELECT queue.nack('capped', 1, delay => '0');
+SELECT id, delivery_count FROM queue.read('capped');
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue.nack('capped', 1);
+SELECT delivery_count,
+	   visible_at >= :'t0'::timestamptz + interval '45 seconds' AS not_too_early,
+	   visible_at <= clock_timestamp() + interval '1 minute' AS capped
+  FROM queue.q_capped WHERE id = 1;
+SELECT queue.alter('capped', retry_delay_max => '0');
+SELECT queue.nack('capped', 1, delay => '0');
+SELECT id, delivery_count FROM queue.read('capped');
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue.nack('capped', 1);
+SELECT delivery_count, pg_temp.clocked(visible_at, :'t0', '0') AS at_once
+  FROM queue.q_capped WHERE id = 1;
+SELECT id, delivery_count FROM queue.read('capped');
+SELECT queue.drop('capped');
 
 --
 -- nack of the last allowed delivery moves the message to the dead letters,
@@ -256,6 +315,10 @@ SELECT ready, dead FROM queue.stats('rd');
 SELECT queue.redrive('rd', ids => ARRAY[4, 999]::bigint[]);
 SELECT id, body, delivery_count, visible_at <= now() AS visible FROM queue.q_rd;
 SELECT id FROM queue.dead_letters('rd');
+-- a redriven message starts over: not handed out, so no nack and no extend
+SELECT queue.nack('rd', 4) AS nacked;
+SELECT queue.extend('rd', 4, '1 minute') IS NULL AS not_extended;
+SELECT id, delivery_count FROM queue.q_rd;
 -- by quantity: the oldest first
 SELECT queue.redrive('rd', quantity => 2);
 SELECT id, delivery_count FROM queue.q_rd ORDER BY id;
@@ -275,20 +338,147 @@ SELECT id, delivery_count, reason FROM queue.dead_letters('rd');
 SELECT queue.drop('rd');
 
 --
--- extend: the new visible_at, now() + visibility_timeout
+-- extend: the new visible_at, the clock + visibility_timeout
 --
 SELECT queue.create('ext');
 SELECT queue.send('ext', '{}');
 BEGIN;
 SELECT id, delivery_count FROM queue.read('ext');
-SELECT queue.extend('ext', 1, '10 minutes') = now() + interval '10 minutes' AS extended;
-SELECT visible_at = now() + interval '10 minutes' AS stored, delivery_count
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue.extend('ext', 1, '10 minutes') AS extended_to \gset
+SELECT pg_temp.clocked(:'extended_to', :'t0', '10 minutes') AS extended;
+SELECT visible_at = :'extended_to' AS stored, delivery_count
   FROM queue.q_ext WHERE id = 1;
-SELECT queue.extend('ext', 1, '0') = now() AS released;
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(queue.extend('ext', 1, '0'), :'t0', '0') AS released;
 COMMIT;
 SELECT id, delivery_count FROM queue.read('ext');
 SELECT queue.extend('ext', 999, '1 minute') IS NULL AS unknown_is_null;
 SELECT queue.drop('ext');
+
+--
+-- nack and extend act on deliveries: only a message that has been handed
+-- out can be nacked (and nacked again while it waits for its retry, to
+-- change its delay); only a message handed out and not nacked since can be
+-- extended.  With a receipt (the delivery_count the consumer was handed)
+-- they change nothing once the message has been handed out again.
+--
+SELECT queue.create('rc', max_deliveries => 10);
+SELECT queue.send('rc', '{"n": 1}');
+SELECT queue.send('rc', '{"n": 2}');
+CREATE TEMP TABLE rc_before AS SELECT * FROM queue.q_rc;
+CREATE FUNCTION pg_temp.rc_unchanged() RETURNS boolean LANGUAGE sql AS $$
+	SELECT (SELECT string_agg(q::text, ',' ORDER BY q.id) FROM queue.q_rc q)
+		 = (SELECT string_agg(b::text, ',' ORDER BY b.id) FROM rc_before b)
+$$;
+-- never read: nack returns false, extend NULL, whatever the receipt
+SELECT queue.nack('rc', 2) AS nacked;
+SELECT queue.nack('rc', 2, delay => '1 hour', reason => 'never read') AS nacked;
+SELECT queue.nack('rc', 2, receipt => 0) AS nacked;
+SELECT queue.extend('rc', 2, '1 hour') IS NULL AS not_extended;
+SELECT queue.extend('rc', 2, '1 hour', receipt => 0) IS NULL AS not_extended;
+SELECT pg_temp.rc_unchanged() AS unchanged;
+SELECT ready, in_flight, delayed FROM queue.stats('rc');
+-- message 1: first delivery runs out at once, the second one is current
+SELECT id, delivery_count FROM queue.read('rc', 1, visibility_timeout => '0');
+SELECT id, delivery_count FROM queue.read('rc', 1, visibility_timeout => '1 minute');
+DELETE FROM rc_before;
+INSERT INTO rc_before SELECT * FROM queue.q_rc;
+-- the stale receipt: false and NULL, nothing changes
+SELECT queue.nack('rc', 1, delay => '0', receipt => 1) AS nacked;
+SELECT queue.nack('rc', 1, receipt => 3) AS nacked;
+SELECT queue.extend('rc', 1, '1 hour', receipt => 1) IS NULL AS not_extended;
+SELECT queue.extend('rc', 1, '1 hour', receipt => 3) IS NULL AS not_extended;
+SELECT pg_temp.rc_unchanged() AS unchanged;
+SELECT ready, in_flight, delayed FROM queue.stats('rc');
+-- the current receipt works
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(queue.extend('rc', 1, '10 minutes', receipt => 2), :'t0',
+					   '10 minutes') AS extended;
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue.nack('rc', 1, delay => '1 hour', receipt => 2) AS nacked;
+SELECT delivery_count, pg_temp.clocked(visible_at, :'t0', '1 hour') AS retry_at
+  FROM queue.q_rc WHERE id = 1;
+SELECT ready, in_flight, delayed FROM queue.stats('rc');
+-- waiting for its retry, it is no longer handed out: extend does nothing
+DELETE FROM rc_before;
+INSERT INTO rc_before SELECT * FROM queue.q_rc;
+SELECT queue.extend('rc', 1, '1 minute') IS NULL AS not_extended;
+SELECT queue.extend('rc', 1, '1 minute', receipt => 2) IS NULL AS not_extended;
+SELECT pg_temp.rc_unchanged() AS unchanged;
+-- but a nack again changes its delay, with the current receipt or none
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue.nack('rc', 1, delay => '2 hours', receipt => 2) AS nacked;
+SELECT delivery_count, pg_temp.clocked(visible_at, :'t0', '2 hours') AS retry_at
+  FROM queue.q_rc WHERE id = 1;
+SELECT queue.nack('rc', 1, delay => '0', receipt => 1) AS nacked;
+SELECT queue.nack('rc', 1, delay => '0') AS nacked;
+SELECT id, delivery_count FROM queue.read('rc', 1, visibility_timeout => '0');
+-- a delivery whose visibility timeout ran out, not handed out again, can
+-- still be extended by its consumer
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(queue.extend('rc', 1, '1 minute', receipt => 3), :'t0',
+					   '1 minute') AS extended;
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(queue.extend('rc', 1, '2 minutes'), :'t0', '2 minutes') AS extended;
+SELECT ready, in_flight, delayed FROM queue.stats('rc');
+SELECT queue.ack('rc', 1, receipt => 3) AS acked;
+-- message 2 is still untouched: read once, it can be nacked
+SELECT id, delivery_count FROM queue.read('rc');
+SELECT queue.nack('rc', 2, delay => '0', receipt => 1) AS nacked;
+SELECT id, delivery_count FROM queue.read('rc');
+SELECT queue.ack('rc', 2) AS acked;
+DROP TABLE rc_before;
+SELECT queue.drop('rc');
+
+--
+-- a stale receipt cannot dead-letter the current delivery
+--
+SELECT queue.create('rcd', max_deliveries => 2);
+SELECT queue.send('rcd', '{}');
+SELECT id, delivery_count FROM queue.read('rcd', 1, visibility_timeout => '0');
+SELECT id, delivery_count FROM queue.read('rcd', 1, visibility_timeout => '1 hour');
+SELECT queue.nack('rcd', 1, reason => 'stale', receipt => 1) AS nacked;
+SELECT id, delivery_count FROM queue.q_rcd;
+SELECT count(*) AS dead FROM queue.dead_letters('rcd');
+SELECT queue.nack('rcd', 1, reason => 'current', receipt => 2) AS nacked;
+SELECT count(*) AS queued FROM queue.q_rcd;
+SELECT id, delivery_count, reason FROM queue.dead_letters('rcd');
+SELECT queue.drop('rcd');
+
+--
+-- visibility runs on the clock, not on the transaction's start: in a
+-- transaction that began before, read, nack and extend stamp the time of
+-- the call, and a visible_at that has passed since the transaction began
+-- is visible
+--
+SELECT queue.create('clock', visibility_timeout => '1 minute', max_deliveries => 0);
+SELECT queue.send('clock', '{"n": 1}');
+BEGIN;
+SELECT pg_sleep(0.01);
+SELECT clock_timestamp() AS t0 \gset
+SELECT now() < :'t0' AS clock_moved;
+SELECT id, pg_temp.clocked(visible_at, :'t0', '1 minute') AS read_clocked,
+	   visible_at > now() + interval '1 minute' AS not_from_now
+  FROM queue.read('clock');
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue.extend('clock', 1, '5 minutes') AS extended_to \gset
+SELECT pg_temp.clocked(:'extended_to', :'t0', '5 minutes') AS extend_clocked,
+	   :'extended_to' > now() + interval '5 minutes' AS not_from_now;
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue.nack('clock', 1, delay => '10 minutes');
+SELECT pg_temp.clocked(visible_at, :'t0', '10 minutes') AS nack_clocked,
+	   visible_at > now() + interval '10 minutes' AS not_from_now
+  FROM queue.q_clock WHERE id = 1;
+-- send still stamps the transaction's start: this one is due 0.2 s after
+-- it, and is read once that has passed, in the same transaction
+SELECT queue.send('clock', '{"n": 2}', delay => '0.2 seconds');
+SELECT visible_at = now() + interval '0.2 seconds' AS from_now, enqueued_at = now() AS enqueued_now
+  FROM queue.q_clock WHERE id = 2;
+SELECT pg_sleep(0.3);
+SELECT id, body FROM queue.read('clock');
+COMMIT;
+SELECT queue.drop('clock');
 
 --
 -- pop: read and delete in one step, priority first
