@@ -5,6 +5,12 @@
 --
 \set VERBOSITY terse
 
+-- read, nack and extend stamp visible_at with the clock at the call: ts
+-- was stamped by a call made after t0 as its clock + d
+CREATE FUNCTION pg_temp.clocked(ts timestamptz, t0 timestamptz, d interval)
+RETURNS boolean LANGUAGE sql VOLATILE
+AS $$ SELECT ts BETWEEN t0 + d AND clock_timestamp() + d $$;
+
 SELECT queue.create('t');
 
 --
@@ -162,7 +168,8 @@ SELECT queue.create('pc', retention => '1 day', max_deliveries => 1,
 					visibility_timeout => '7 minutes');
 SELECT queue.send('pc', '{"gen": 2}');
 SELECT count(*) FROM queue.send_batch('pc', ARRAY['{"gen": 2}', '{"gen": 2}']::jsonb[]);
-SELECT id, body, delivery_count, visible_at = now() + interval '7 minutes' AS new_timeout
+SELECT clock_timestamp() AS t0 \gset
+SELECT id, body, delivery_count, pg_temp.clocked(visible_at, :'t0', '7 minutes') AS new_timeout
   FROM queue.read('pc');
 SELECT queue.ack('pc', 1);
 SELECT id, body FROM queue.a_pc;
@@ -178,7 +185,8 @@ BEGIN;
 SELECT queue.drop('pc');
 SELECT queue.create('pc', visibility_timeout => '3 minutes');
 SELECT queue.send('pc', '{"gen": 3}');
-SELECT id, body, visible_at = now() + interval '3 minutes' AS new_timeout
+SELECT clock_timestamp() AS t0 \gset
+SELECT id, body, pg_temp.clocked(visible_at, :'t0', '3 minutes') AS new_timeout
   FROM queue.read('pc');
 SELECT queue.ack('pc', 1);
 SELECT count(*) AS archived FROM queue.a_pc;
@@ -229,14 +237,17 @@ SELECT queue.drop('ghost');
 SELECT queue.purge('pc');
 SELECT queue.alter('pc', visibility_timeout => '10 minutes');
 SELECT queue.send('pc', '{}') AS aid \gset
-SELECT id = :aid AS same, visible_at = now() + interval '10 minutes' AS altered
+SELECT clock_timestamp() AS t0 \gset
+SELECT id = :aid AS same, pg_temp.clocked(visible_at, :'t0', '10 minutes') AS altered
   FROM queue.read('pc');
 SELECT queue.alter('pc', visibility_timeout => '20 minutes');
 SELECT queue.nack('pc', :aid, delay => '0');
-SELECT visible_at = now() + interval '20 minutes' AS altered FROM queue.read('pc');
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(visible_at, :'t0', '20 minutes') AS altered FROM queue.read('pc');
 -- an explicit timeout still wins
 SELECT queue.nack('pc', :aid, delay => '0');
-SELECT visible_at = now() + interval '1 minute' AS explicit
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(visible_at, :'t0', '1 minute') AS explicit
   FROM queue.read('pc', visibility_timeout => '1 minute');
 -- retention on: ack archives; retention '0': ack deletes again
 SELECT queue.alter('pc', retention => '1 hour');
@@ -268,9 +279,10 @@ SELECT queue.alter('pc', max_deliveries => 0, retry_delay => '1 hour',
 SELECT queue.send('pc', '{}') AS aid \gset
 BEGIN;
 SELECT count(*) FROM queue.read('pc');
+SELECT clock_timestamp() AS t0 \gset
 SELECT queue.nack('pc', :aid);
-SELECT visible_at >= now() + interval '45 minutes'
-	   AND visible_at <= now() + interval '1 hour' AS new_backoff
+SELECT visible_at >= :'t0'::timestamptz + interval '45 minutes'
+	   AND visible_at <= clock_timestamp() + interval '1 hour' AS new_backoff
   FROM queue.q_pc WHERE id = :aid;
 COMMIT;
 
@@ -278,22 +290,26 @@ COMMIT;
 BEGIN;
 SELECT queue.alter('pc', visibility_timeout => '30 minutes');
 SELECT queue.send('pc', '{}') AS aid \gset
-SELECT visible_at = now() + interval '30 minutes' AS in_transaction
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(visible_at, :'t0', '30 minutes') AS in_transaction
   FROM queue.read('pc');
 ROLLBACK;
 SELECT visibility_timeout FROM queue.queues WHERE queue_name = 'pc';
 SELECT queue.send('pc', '{}') AS aid \gset
-SELECT visible_at = now() + interval '20 minutes' AS rolled_back
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(visible_at, :'t0', '20 minutes') AS rolled_back
   FROM queue.read('pc');
 BEGIN;
 SAVEPOINT s;
 SELECT queue.alter('pc', visibility_timeout => '40 minutes', retention => '1 day');
 SELECT queue.nack('pc', :aid, delay => '0');
-SELECT visible_at = now() + interval '40 minutes' AS in_savepoint
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(visible_at, :'t0', '40 minutes') AS in_savepoint
   FROM queue.read('pc');
 ROLLBACK TO SAVEPOINT s;
 SELECT queue.nack('pc', :aid, delay => '0');
-SELECT visible_at = now() + interval '20 minutes' AS rolled_back
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.clocked(visible_at, :'t0', '20 minutes') AS rolled_back
   FROM queue.read('pc');
 SELECT queue.ack('pc', :aid);
 COMMIT;
