@@ -21,7 +21,7 @@ BEGIN;
 -- pg_get_function_arguments prints interval defaults in this style
 SET LOCAL IntervalStyle = 'postgres';
 
-SELECT plan(166);
+SELECT plan(177);
 
 -- Error text of a statement: 'SQLSTATE: message | detail | hint', or NULL
 -- when it succeeds.  For checks that throws_ok cannot make (detail, hint).
@@ -75,10 +75,16 @@ SELECT has_function('queue', 'pop', ARRAY['text', 'integer'], 'queue.pop(text, i
 SELECT has_function('queue', 'ack', ARRAY['text', 'bigint', 'integer'],
 	'queue.ack(text, bigint, integer)');
 SELECT has_function('queue', 'ack', ARRAY['text', 'bigint[]'], 'queue.ack(text, bigint[])');
-SELECT has_function('queue', 'nack', ARRAY['text', 'bigint', 'interval', 'text'],
-	'queue.nack(text, bigint, interval, text)');
-SELECT has_function('queue', 'extend', ARRAY['text', 'bigint', 'interval'],
-	'queue.extend(text, bigint, interval)');
+-- nack and extend take an optional receipt beyond API.md (as ack does); the
+-- signatures without it must be gone, or calls would be ambiguous
+SELECT has_function('queue', 'nack', ARRAY['text', 'bigint', 'interval', 'text', 'integer'],
+	'queue.nack(text, bigint, interval, text, integer)');
+SELECT has_function('queue', 'extend', ARRAY['text', 'bigint', 'interval', 'integer'],
+	'queue.extend(text, bigint, interval, integer)');
+SELECT hasnt_function('queue', 'nack', ARRAY['text', 'bigint', 'interval', 'text'],
+	'no queue.nack(text, bigint, interval, text) beside the one with a receipt');
+SELECT hasnt_function('queue', 'extend', ARRAY['text', 'bigint', 'interval'],
+	'no queue.extend(text, bigint, interval) beside the one with a receipt');
 SELECT has_function('queue', 'stats', ARRAY['text'], 'queue.stats(text)');
 SELECT has_function('queue', 'dead_letters', ARRAY['text', 'integer'],
 	'queue.dead_letters(text, integer)');
@@ -108,8 +114,9 @@ SELECT function_returns('queue', 'read', ARRAY['text', 'integer', 'interval', 'i
 SELECT function_returns('queue', 'pop', ARRAY['text', 'integer'], 'setof queue.message');
 SELECT function_returns('queue', 'ack', ARRAY['text', 'bigint', 'integer'], 'boolean');
 SELECT function_returns('queue', 'ack', ARRAY['text', 'bigint[]'], 'bigint');
-SELECT function_returns('queue', 'nack', ARRAY['text', 'bigint', 'interval', 'text'], 'boolean');
-SELECT function_returns('queue', 'extend', ARRAY['text', 'bigint', 'interval'],
+SELECT function_returns('queue', 'nack', ARRAY['text', 'bigint', 'interval', 'text', 'integer'],
+	'boolean');
+SELECT function_returns('queue', 'extend', ARRAY['text', 'bigint', 'interval', 'integer'],
 	'timestamp with time zone');
 SELECT function_returns('queue', 'stats', ARRAY['text'], 'setof record');
 SELECT function_returns('queue', 'dead_letters', ARRAY['text', 'integer'], 'setof record');
@@ -180,12 +187,14 @@ SELECT is(pg_get_function_arguments(to_regprocedure('queue.ack(text, bigint, int
 SELECT is(pg_get_function_arguments(to_regprocedure('queue.ack(text, bigint[])')),
 	'queue_name text, ids bigint[]',
 	'queue.ack(ids): argument names');
-SELECT is(pg_get_function_arguments(to_regprocedure('queue.nack(text, bigint, interval, text)')),
-	'queue_name text, id bigint, delay interval DEFAULT NULL::interval, reason text DEFAULT NULL::text',
+SELECT is(pg_get_function_arguments(to_regprocedure(
+		'queue.nack(text, bigint, interval, text, integer)')),
+	'queue_name text, id bigint, delay interval DEFAULT NULL::interval, '
+	'reason text DEFAULT NULL::text, receipt integer DEFAULT NULL::integer',
 	'queue.nack: argument names and defaults');
-SELECT is(pg_get_function_arguments(to_regprocedure('queue.extend(text, bigint, interval)')),
-	'queue_name text, id bigint, visibility_timeout interval',
-	'queue.extend: argument names (no defaults)');
+SELECT is(pg_get_function_arguments(to_regprocedure('queue.extend(text, bigint, interval, integer)')),
+	'queue_name text, id bigint, visibility_timeout interval, receipt integer DEFAULT NULL::integer',
+	'queue.extend: argument names and defaults (visibility_timeout has none)');
 SELECT is(pg_get_function_arguments(to_regprocedure('queue.stats(text)')),
 	'queue_name text DEFAULT NULL::text',
 	'queue.stats: argument names and defaults');
@@ -223,29 +232,37 @@ SELECT is_empty($$
 					  AND c <> 'search_path=pg_catalog, pg_temp')$$,
 	'no function in schema queue sets another search_path');
 
--- Behaviour: a caller whose search_path puts a hostile now() before
--- pg_catalog changes nothing in what the C functions do.  The queue is new,
--- so its statements are prepared under that search_path.
+-- Behaviour: a caller whose search_path puts a hostile now() and
+-- clock_timestamp() before pg_catalog changes nothing in what the C
+-- functions do (send stamps the transaction's start, read, nack and extend
+-- the clock).  The queue is new, so its statements are prepared under that
+-- search_path.
 CREATE SCHEMA tap_hostile;
 CREATE FUNCTION tap_hostile.now() RETURNS timestamptz
+	LANGUAGE sql AS $$ SELECT timestamptz '2000-01-01 00:00:00+00' $$;
+CREATE FUNCTION tap_hostile.clock_timestamp() RETURNS timestamptz
 	LANGUAGE sql AS $$ SELECT timestamptz '2000-01-01 00:00:00+00' $$;
 SELECT lives_ok($$SELECT queue.create('tap_pinned')$$, 'create queue tap_pinned');
 SET LOCAL search_path = tap_hostile, pg_catalog, public;
 
 SELECT is(now(), '2000-01-01 00:00:00+00'::timestamptz, 'the hostile now() is in effect for the caller');
+SELECT is(clock_timestamp(), '2000-01-01 00:00:00+00'::timestamptz,
+	'the hostile clock_timestamp() is in effect for the caller');
 SELECT is(queue.send('tap_pinned', '{"n": 1}'), 1::bigint, 'send works under a hostile search_path');
 SELECT is((SELECT count(*) FROM queue.send_batch('tap_pinned', ARRAY['{"n": 2}', '{"n": 3}']::jsonb[])),
 	2::bigint, 'send_batch works under a hostile search_path');
 SELECT is((SELECT array_agg(id ORDER BY id) FROM queue.read('tap_pinned', 2, '10 minutes')
 		    WHERE visible_at > '2001-01-01' AND enqueued_at > '2001-01-01'),
 	ARRAY[1, 2]::bigint[],
-	'send and read stamp times with pg_catalog.now(), not the caller''s now()');
+	'send and read stamp times with the real clock, not the caller''s now() or clock_timestamp()');
 SELECT ok(queue.extend('tap_pinned', 1, '1 hour') > '2001-01-01',
-	'extend uses pg_catalog.now()');
+	'extend stamps the real clock');
+SELECT ok(queue.extend('tap_pinned', 1, '1 hour', 1) > '2001-01-01',
+	'extend with a receipt works under a hostile search_path');
 SELECT is(queue.nack('tap_pinned', 2, '1 hour'), true, 'nack works under a hostile search_path');
 SELECT is((SELECT array_agg(id) FROM queue.read('tap_pinned', 10)),
 	ARRAY[3]::bigint[],
-	'a nack delay counts from pg_catalog.now(): only the untouched message is visible');
+	'a nack delay counts from the real clock: only the untouched message is visible');
 SELECT is((SELECT array_agg(id) FROM queue.pop('tap_pinned', 10)), NULL::bigint[],
 	'pop sees no visible message either');
 SELECT is(queue.ack('tap_pinned', 1, 1), true, 'ack with receipt works under a hostile search_path');
@@ -363,6 +380,10 @@ SELECT throws_ok($$SELECT queue.nack('tap_missing', 1)$$, '42704',
 	'queue "tap_missing" does not exist', 'nack: missing queue');
 SELECT throws_ok($$SELECT queue.extend('tap_missing', 1, '1 minute')$$, '42704',
 	'queue "tap_missing" does not exist', 'extend: missing queue');
+SELECT throws_ok($$SELECT queue.nack('tap_missing', 1, receipt => 1)$$, '42704',
+	'queue "tap_missing" does not exist', 'nack with receipt: missing queue');
+SELECT throws_ok($$SELECT queue.extend('tap_missing', 1, '1 minute', receipt => 1)$$, '42704',
+	'queue "tap_missing" does not exist', 'extend with receipt: missing queue');
 SELECT throws_ok($$SELECT queue.alter('tap_missing', max_deliveries => 3)$$, '42704',
 	'queue "tap_missing" does not exist', 'alter: missing queue');
 SELECT throws_ok($$SELECT queue.drop('tap_missing')$$, '42704',
@@ -422,6 +443,10 @@ SELECT throws_ok($$SELECT queue.send_batch('tap_args', ARRAY['{}', '{}']::jsonb[
 						headers => ARRAY['{}']::jsonb[])$$, '22023', NULL,
 	'send_batch: headers and bodies of different lengths');
 SELECT throws_ok($$SELECT queue.send_batch('tap_args', ARRAY['{}', '{}']::jsonb[],
+						headers => ARRAY['{}', '{}', '{}']::jsonb[])$$, '22023',
+	'headers and bodies differ in length (3 and 2)',
+	'send_batch: the error names both arrays and their lengths');
+SELECT throws_ok($$SELECT queue.send_batch('tap_args', ARRAY['{}', '{}']::jsonb[],
 						group_keys => ARRAY['a', 'b', 'c'])$$, '22023', NULL,
 	'send_batch: group_keys and bodies of different lengths');
 SELECT throws_ok($$SELECT queue.send_batch('tap_args', ARRAY['{}', '{}']::jsonb[],
@@ -440,10 +465,19 @@ SELECT throws_ok($$SELECT queue.create('tap_args_bad', max_deliveries => -1)$$,
 	'22023', NULL, 'create: negative max_deliveries');
 SELECT throws_ok($$SELECT queue.create('tap_args_bad', retry_delay => '-1 second')$$,
 	'22023', NULL, 'create: negative retry_delay');
+SELECT throws_ok($$SELECT queue.create('tap_args_bad', retry_delay_max => '-1 second')$$,
+	'22023', 'retry_delay_max must not be negative', 'create: negative retry_delay_max');
+SELECT lives_ok($$SELECT queue.create('tap_capped', retry_delay => '1 hour',
+										  retry_delay_max => '1 minute')$$,
+	'create: retry_delay_max below retry_delay is accepted (it caps every retry)');
+SELECT is(queue.drop('tap_capped'), true, 'drop queue tap_capped');
 SELECT throws_ok($$SELECT queue.alter('tap_args', visibility_timeout => '-1 second')$$,
 	'22023', NULL, 'alter: negative visibility_timeout');
 SELECT throws_ok($$SELECT * FROM queue.dead_letters('tap_args', 0)$$, '22023', NULL,
 	'dead_letters: quantity 0');
+SELECT throws_ok($$SELECT * FROM queue.dead_letters('tap_args', 1001)$$, '22023',
+	'quantity must be between 1 and 1000, not 1001',
+	'dead_letters: quantity over queue.max_batch');
 SELECT throws_ok($$SELECT queue.redrive('tap_args', 0)$$, '22023', NULL, 'redrive: quantity 0');
 
 SET LOCAL queue.max_message_size = 100;
