@@ -131,20 +131,20 @@ queue_ack(PG_FUNCTION_ARGS)
 	int			nretry;
 	int			n;
 
-	queue_spi_connect();
 	entry = queue_lookup(name);
 	n = ack_direct(entry, &id, 1, receipt, &retry, &nretry);
 	if (n < 0 || nretry > 0)
 	{
 		values[0] = Int64GetDatum(id);
 		values[1] = Int32GetDatum(receipt);
+		queue_spi_connect();
 		n = queue_spi_exec(queue_plan(entry, receipt >= 0 ? QPLAN_ACK_RECEIPT : QPLAN_ACK),
 						   values, NULL, false, 0,
 						   entry->has_retention ? SPI_OK_INSERT : SPI_OK_DELETE,
 						   "ack");
+		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
-	queue_spi_finish();
 
 	PG_RETURN_BOOL(n > 0);
 }
@@ -214,7 +214,6 @@ queue_ack_array(PG_FUNCTION_ARGS)
 			ids[n++] = ids[i];
 	nids = (nids > 0) ? n : 0;
 
-	queue_spi_connect();
 	entry = queue_lookup(name);
 	n = (nids == 0) ? 0 : ack_direct(entry, ids, nids, -1, retry, &nretry);
 	if (n < 0 || (nids > 0 && nretry > 0))
@@ -236,12 +235,13 @@ queue_ack_array(PG_FUNCTION_ARGS)
 								   sizeof(int64), true, TYPALIGN_DOUBLE);
 		}
 		values[0] = PointerGetDatum(todo);
+		queue_spi_connect();
 		n += queue_spi_exec(queue_plan(entry, QPLAN_ACK_ARRAY), values, NULL, false, 0,
 							entry->has_retention ? SPI_OK_INSERT : SPI_OK_DELETE,
 							"ack");
+		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
-	queue_spi_finish();
 
 	PG_RETURN_INT64(n);
 }

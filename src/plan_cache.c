@@ -193,7 +193,8 @@ queue_load_entry(QueueEntry *entry)
 /*
  * queue_lookup
  *		The cache entry of a queue, loaded or reloaded when needed.
- *		The caller has validated the name and is connected to SPI.
+ *		The caller has validated the name.  The hot path needs no SPI
+ *		connection: one is made here only to read the catalog.
  */
 QueueEntry *
 queue_lookup(const char *name)
@@ -211,7 +212,9 @@ queue_lookup(const char *name)
 	/* read the catalog first, so that a missing queue leaves no entry */
 	strlcpy(loaded.name, name, NAMEDATALEN);
 	inval_before = queue_inval_count;
+	queue_spi_connect();
 	queue_load_entry(&loaded);
+	queue_spi_finish();
 
 	if (entry == NULL)
 	{
@@ -412,7 +415,8 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 /*
  * queue_plan
  *		The prepared statement of the given kind for a queue, prepared on
- *		first use and kept until the entry goes stale.
+ *		first use and kept until the entry goes stale.  The caller is
+ *		connected to SPI.
  */
 SPIPlanPtr
 queue_plan(QueueEntry *entry, QueuePlanKind kind)

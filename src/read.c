@@ -224,6 +224,7 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 	values[0] = Int32GetDatum(quantity);
 	values[1] = TimestampTzGetDatum(now);
 	values[2] = IntervalPGetDatum(vt);
+	queue_spi_connect();
 	n = queue_spi_exec(queue_plan(entry, QPLAN_READ), values, NULL, false, 0,
 					   SPI_OK_SELECT, "read");
 	return_spi_rows(rsinfo, n);
@@ -236,6 +237,7 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 														SPI_tuptable->tupdesc,
 														1, &isnull)));
 	}
+	queue_spi_finish();
 	return n;
 }
 
@@ -273,7 +275,6 @@ queue_read(PG_FUNCTION_ARGS)
 		wait_ms = Min(wait_ms, (double) queue_max_wait);
 	}
 
-	queue_spi_connect();
 	entry = queue_lookup(name);
 	n = read_once(entry, quantity, vt, rsinfo, &next_visible);
 
@@ -311,7 +312,6 @@ queue_read(PG_FUNCTION_ARGS)
 		}
 		PG_END_TRY();
 	}
-	queue_spi_finish();
 
 	return (Datum) 0;
 }
@@ -336,19 +336,19 @@ queue_pop(PG_FUNCTION_ARGS)
 	name = queue_name_arg(fcinfo, 0);
 	quantity = queue_quantity_arg(fcinfo, 1, 1);
 
-	queue_spi_connect();
 	entry = queue_lookup(name);
 	now = queue_now();
 	if (!read_direct(entry, quantity, now, NULL, true, rsinfo, &n, &next_visible))
 	{
 		values[0] = Int32GetDatum(quantity);
 		values[1] = TimestampTzGetDatum(now);
+		queue_spi_connect();
 		n = queue_spi_exec(queue_plan(entry, QPLAN_POP), values, NULL, false, 0,
 						   SPI_OK_SELECT, "pop");
 		return_spi_rows(rsinfo, n);
+		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
-	queue_spi_finish();
 
 	return (Datum) 0;
 }

@@ -140,7 +140,6 @@ queue_send(PG_FUNCTION_ARGS)
 	nulls[4] = PG_ARGISNULL(4) ? 'n' : ' ';
 	values[5] = Int32GetDatum(PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6));
 
-	queue_spi_connect();
 	entry = queue_lookup(name);
 	msg.body = values[0];
 	msg.headers = (nulls[1] == 'n') ? (Datum) 0 : values[1];
@@ -149,13 +148,14 @@ queue_send(PG_FUNCTION_ARGS)
 	if (!send_direct(entry, &msg, 1, delay ? delay : &no_delay,
 					 DatumGetInt32(values[5]), &id))
 	{
+		queue_spi_connect();
 		queue_spi_exec(queue_plan(entry, QPLAN_SEND), values, nulls, false, 1,
 					   SPI_OK_INSERT_RETURNING, "send");
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 										 SPI_tuptable->tupdesc, 1, &isnull));
+		queue_spi_finish();
 	}
 	queue_count_sent(entry->relid, 1);
-	queue_spi_finish();
 
 	PG_RETURN_INT64(id);
 }
@@ -305,13 +305,9 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	values[2] = IntervalPGetDatum(delay ? delay : &no_delay);
 	values[5] = Int32GetDatum(PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6));
 
-	queue_spi_connect();
 	entry = queue_lookup(name);
 	if (nbodies == 0)
-	{
-		queue_spi_finish();
 		return (Datum) 0;
-	}
 
 	/* the direct path, one insert per message */
 	msgs = palloc0(sizeof(NewMessage) * nbodies);
@@ -338,6 +334,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		queue_spi_connect();
 		nsent = queue_spi_exec(queue_plan(entry, QPLAN_SEND_BATCH), values, nulls,
 							   false, 0, SPI_OK_INSERT_RETURNING, "send_batch");
 		for (i = 0; i < nsent; i++)
@@ -348,9 +345,9 @@ queue_send_batch(PG_FUNCTION_ARGS)
 
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
 		}
+		queue_spi_finish();
 	}
 	queue_count_sent(entry->relid, nsent);
-	queue_spi_finish();
 
 	return (Datum) 0;
 }
