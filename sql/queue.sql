@@ -30,6 +30,16 @@ CREATE TABLE queue.registry (
 );
 SELECT pg_catalog.pg_extension_config_dump('queue.registry', '');
 
+/* Fan-out: each queue bound to a topic gets a copy of what is published. */
+CREATE TABLE queue.bindings (
+	topic		text NOT NULL
+		CHECK (topic OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_]{0,47}$'),
+	queue_name	text NOT NULL REFERENCES queue.registry (queue_name),
+	PRIMARY KEY (topic, queue_name)
+);
+CREATE INDEX ON queue.bindings (queue_name);
+SELECT pg_catalog.pg_extension_config_dump('queue.bindings', '');
+
 /* What read and pop return. */
 CREATE TYPE queue.message AS (
 	id				bigint,
@@ -268,8 +278,32 @@ BEGIN
 	EXECUTE format('CREATE INDEX %I ON queue.%I (acked_at)',
 				   'a_' || queue_name || '_acked_at', 'a_' || queue_name);
 
+	/* ordered queues: a message waits for the earlier ones of its group */
+	EXECUTE format('CREATE INDEX %I ON queue.%I (group_key, id) WHERE group_key IS NOT NULL',
+				   'q_' || queue_name || '_group', 'q_' || queue_name);
+
+	/* idempotency keys, remembered for dedup_window from the first send */
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			key				text PRIMARY KEY,
+			id				bigint NOT NULL,
+			created_at		timestamptz NOT NULL
+		)$ddl$, kind, 'k_' || queue_name);
+	EXECUTE format('CREATE INDEX %I ON queue.%I (created_at)',
+				   'k_' || queue_name || '_created_at', 'k_' || queue_name);
+
+	/* producer sequence numbers, for loss detection */
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			producer		text NOT NULL,
+			seq				bigint NOT NULL,
+			id				bigint NOT NULL,
+			seen_at			timestamptz NOT NULL,
+			PRIMARY KEY (producer, seq)
+		)$ddl$, kind, 'p_' || queue_name);
+
 	PERFORM queue._depend_on_extension(format('queue.%I', tab || queue_name)::regclass)
-	   FROM unnest(ARRAY['q_', 'dl_', 'a_']) AS tab;
+	   FROM unnest(ARRAY['q_', 'dl_', 'a_', 'k_', 'p_']) AS tab;
 	PERFORM queue._reset_totals(format('queue.%I', 'q_' || queue_name)::regclass::oid);
 END
 $$;
@@ -322,7 +356,7 @@ BEGIN
 	END IF;
 
 	IF new.unlogged IS DISTINCT FROM old.unlogged THEN
-		FOREACH tab IN ARRAY ARRAY['q_', 'dl_', 'a_'] LOOP
+		FOREACH tab IN ARRAY ARRAY['q_', 'dl_', 'a_', 'k_', 'p_'] LOOP
 			EXECUTE format('ALTER TABLE queue.%I SET %s', tab || queue_name,
 						   CASE WHEN new.unlogged THEN 'UNLOGGED' ELSE 'LOGGED' END);
 		END LOOP;
@@ -361,8 +395,11 @@ BEGIN
 			USING ERRCODE = '42704';
 	END IF;
 
-	EXECUTE format('DROP TABLE queue.%I, queue.%I, queue.%I',
-				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name);
+	EXECUTE format('DROP TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I',
+				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+				   'k_' || queue_name, 'p_' || queue_name);
+	DELETE FROM queue.bindings b
+	 WHERE b.queue_name OPERATOR(pg_catalog.=) "drop".queue_name;
 	DELETE FROM queue.registry r
 	 WHERE r.queue_name OPERATOR(pg_catalog.=) "drop".queue_name;
 	RETURN true;
@@ -639,7 +676,9 @@ AS 'MODULE_PATHNAME', 'queue_worker_status_sql';
  *    cannot both win.
  * 3. Archived messages past the queue's retention are deleted; with no
  *    retention (turned off), the whole archive goes.
- * 4. Readers sleeping in queue.read(wait => ...) on a queue where messages
+ * 4. Idempotency keys past dedup_window are forgotten, and so are the
+ *    sequence numbers of producers silent for that long.
+ * 5. Readers sleeping in queue.read(wait => ...) on a queue where messages
  *    have become visible (a delay or a visibility timeout ran out) are
  *    woken.
  */
@@ -715,6 +754,30 @@ BEGIN
 			GET DIAGNOSTICS n = ROW_COUNT;
 			purged := purged + n;
 
+			/* idempotency keys past the window */
+			EXECUTE format(
+				'DELETE FROM queue.%1$I k WHERE k.key IN ('
+				'  SELECT key FROM queue.%1$I'
+				'   WHERE created_at < clock_timestamp() - $1'
+				'   ORDER BY created_at LIMIT $2)',
+				'k_' || r.queue_name)
+				USING r.dedup_window, batch;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			forgotten := forgotten + n;
+
+			/* sequence numbers of producers silent for the window */
+			EXECUTE format(
+				'DELETE FROM queue.%1$I p WHERE (p.producer, p.seq) IN ('
+				'  SELECT producer, seq FROM queue.%1$I'
+				'   WHERE producer IN (SELECT producer FROM queue.%1$I'
+				'                       GROUP BY producer'
+				'                      HAVING max(seen_at) < clock_timestamp() - $1)'
+				'   LIMIT $2)',
+				'p_' || r.queue_name)
+				USING r.dedup_window, batch;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			forgotten := forgotten + n;
+
 			/* readers asleep while a delay or visibility timeout ran out */
 			relid := format('queue.%I', 'q_' || r.queue_name)::regclass::oid;
 			IF queue._has_sleepers(relid) THEN
@@ -753,5 +816,93 @@ BEGIN
 	ELSE
 		PERFORM queue._worker_wake();
 	END IF;
+END
+$$;
+
+/* ---------------------------------------------------------------------
+ * Fan-out
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION queue.bind(topic text, queue_name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM queue._check_name(topic, 'topic name');
+	PERFORM queue._lock_queue(queue_name);
+	INSERT INTO queue.bindings (topic, queue_name)
+	VALUES (bind.topic, bind.queue_name)
+	ON CONFLICT DO NOTHING;
+END
+$$;
+
+CREATE FUNCTION queue.unbind(topic text, queue_name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM queue._check_name(topic, 'topic name');
+	PERFORM queue._check_name(queue_name);
+	DELETE FROM queue.bindings b
+	 WHERE b.topic OPERATOR(pg_catalog.=) unbind.topic
+	   AND b.queue_name OPERATOR(pg_catalog.=) unbind.queue_name;
+	RETURN FOUND;
+END
+$$;
+
+/* Each bound queue gets its own copy, in the publisher's transaction. */
+CREATE FUNCTION queue.publish(topic text, body jsonb, headers jsonb DEFAULT NULL,
+							  delay interval DEFAULT NULL,
+							  idempotency_key text DEFAULT NULL,
+							  group_key text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	q text;
+	n integer := 0;
+BEGIN
+	PERFORM queue._check_name(topic, 'topic name');
+	FOR q IN
+		SELECT b.queue_name FROM queue.bindings b
+		 WHERE b.topic OPERATOR(pg_catalog.=) publish.topic
+		 ORDER BY b.queue_name
+	LOOP
+		PERFORM queue.send(q, body, headers, delay, idempotency_key, group_key);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+/* ---------------------------------------------------------------------
+ * Loss detection
+ * ---------------------------------------------------------------------
+ */
+
+/* The sequence numbers never seen between each producer's lowest and
+ * highest, as inclusive ranges. */
+CREATE FUNCTION queue.producer_gaps(queue_name text)
+RETURNS TABLE (producer text, missing_from bigint, missing_to bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM queue._check_name(queue_name);
+	IF NOT EXISTS (SELECT 1 FROM queue.registry r
+					WHERE r.queue_name OPERATOR(pg_catalog.=) producer_gaps.queue_name) THEN
+		RAISE EXCEPTION 'queue "%" does not exist', queue_name USING ERRCODE = '42704';
+	END IF;
+	RETURN QUERY EXECUTE format(
+		'SELECT producer, seq + 1, next_seq - 1 '
+		'  FROM (SELECT producer, seq, '
+		'               lead(seq) OVER (PARTITION BY producer ORDER BY seq) AS next_seq '
+		'          FROM queue.%I) s '
+		' WHERE next_seq > seq + 1 '
+		' ORDER BY producer, seq', 'p_' || queue_name);
 END
 $$;

@@ -61,7 +61,7 @@ queue_now(void)
 /*
  * direct_possible
  *		Whether a message table is exactly as queue.create made it, and
- *		find its primary key, priority index and identity sequence.
+ *		find its primary key and priority index.
  */
 static bool
 direct_possible(QueueEntry *entry, Relation rel)
@@ -87,7 +87,6 @@ direct_possible(QueueEntry *entry, Relation rel)
 			return false;
 	}
 
-	entry->seqid = getIdentitySequence(entry->relid, MSG_ID + 1, true);
 	entry->pkey_index = RelationGetPrimaryKeyIndex(rel);
 	snprintf(name, sizeof(name), "q_%s_priority", entry->name);
 	entry->priority_index = get_relname_relid(name, RelationGetNamespace(rel));

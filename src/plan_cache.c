@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -54,13 +55,13 @@ static uint64 queue_inval_count = 0;
  * already delivered max_deliveries times, which the worker dead-letters.
  */
 #define PICK_VISIBLE(tab, cond) \
-	"pick_high AS MATERIALIZED (SELECT id FROM " tab \
+	"pick_high AS MATERIALIZED (SELECT id FROM " tab " m" \
 	"  WHERE priority > 0 AND visible_at <= $2 " cond \
 	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
-	"pick_normal AS MATERIALIZED (SELECT id FROM " tab \
+	"pick_normal AS MATERIALIZED (SELECT id FROM " tab " m" \
 	"  WHERE priority = 0 AND visible_at <= $2 " cond \
 	"  ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED), " \
-	"pick_low AS MATERIALIZED (SELECT id FROM " tab \
+	"pick_low AS MATERIALIZED (SELECT id FROM " tab " m" \
 	"  WHERE priority < 0 AND visible_at <= $2 " cond \
 	"  ORDER BY priority DESC, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
 
@@ -154,7 +155,7 @@ queue_load_entry(QueueEntry *entry)
 		plan = SPI_prepare("SELECT r.visibility_timeout, r.max_deliveries, "
 						   "  r.retry_delay, r.retry_delay_max, "
 						   "  r.retention IS NOT NULL, r.ordered, "
-						   "  c.oid "
+						   "  c.oid, r.dedup_window "
 						   "FROM queue.registry r "
 						   "JOIN pg_catalog.pg_class c "
 						   "  ON c.relname = ('q_' || r.queue_name)::pg_catalog.name "
@@ -188,6 +189,8 @@ queue_load_entry(QueueEntry *entry)
 	entry->has_retention = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
 	entry->ordered = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 	entry->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
+	entry->dedup_window = *DatumGetIntervalP(SPI_getbinval(tup, desc, 8, &isnull));
+	entry->seqid = getIdentitySequence(entry->relid, 1, true);
 }
 
 /*
@@ -227,9 +230,10 @@ queue_lookup(const char *name)
 	entry->retry_delay = loaded.retry_delay;
 	entry->retry_delay_max = loaded.retry_delay_max;
 	entry->has_retention = loaded.has_retention;
+	entry->dedup_window = loaded.dedup_window;
+	entry->seqid = loaded.seqid;
 	entry->ordered = loaded.ordered;
 	entry->direct_ok = -1;
-	entry->seqid = InvalidOid;
 	entry->pkey_index = InvalidOid;
 	entry->priority_index = InvalidOid;
 
@@ -253,6 +257,8 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 	char	   *q,
 			   *dl,
 			   *ar,
+			   *kt,
+			   *pt,
 			   *undelivered;
 
 	snprintf(buf, sizeof(buf), "q_%s", entry->name);
@@ -261,22 +267,85 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 	dl = psprintf("queue.%s", quote_identifier(buf));
 	snprintf(buf, sizeof(buf), "a_%s", entry->name);
 	ar = psprintf("queue.%s", quote_identifier(buf));
+	snprintf(buf, sizeof(buf), "k_%s", entry->name);
+	kt = psprintf("queue.%s", quote_identifier(buf));
+	snprintf(buf, sizeof(buf), "p_%s", entry->name);
+	pt = psprintf("queue.%s", quote_identifier(buf));
 	undelivered = entry->max_deliveries > 0 ?
 		psprintf("AND delivery_count < %d ", entry->max_deliveries) : "";
+
+	/*
+	 * Ordered queues: a message is handed out only when no earlier message
+	 * of its group is left in the queue (acked and dead-lettered ones are
+	 * gone), which also keeps one message per group in flight.
+	 */
+	if (entry->ordered)
+		undelivered = psprintf("%sAND (m.group_key IS NULL OR NOT EXISTS ("
+							   "SELECT 1 FROM %s e WHERE e.group_key = m.group_key "
+							   "AND e.id < m.id)) ", undelivered, q);
 
 	switch (kind)
 	{
 		case QPLAN_SEND:
-			*nargs = 6;
+			/* $7: the id, when an idempotency key or sequence claimed one */
+			*nargs = 7;
 			argtypes[0] = JSONBOID;
 			argtypes[1] = JSONBOID;
 			argtypes[2] = INTERVALOID;
 			argtypes[3] = TEXTOID;
 			argtypes[4] = TEXTOID;
 			argtypes[5] = INT4OID;
-			return psprintf("INSERT INTO %s (body, headers, visible_at, group_key, "
+			argtypes[6] = INT8OID;
+			return psprintf("INSERT INTO %s (id, body, headers, visible_at, group_key, "
 							"  idempotency_key, priority) "
-							"VALUES ($1, $2, now() + $3, $4, $5, $6) RETURNING id", q);
+							"VALUES (coalesce($7, pg_catalog.nextval(%u::pg_catalog.regclass)), "
+							"  $1, $2, now() + $3, $4, $5, $6) RETURNING id",
+							q, entry->seqid);
+
+		case QPLAN_CLAIM_KEY:
+			/*
+			 * A unique index on the key does what the contract asks: a
+			 * second sender of the same key waits for the first, then
+			 * conflicts if it committed or goes ahead if it rolled back.  A
+			 * key older than dedup_window is claimed again.
+			 */
+			*nargs = 3;
+			argtypes[0] = TEXTOID;
+			argtypes[1] = INT8OID;
+			argtypes[2] = INTERVALOID;
+			return psprintf("INSERT INTO %s AS k (key, id, created_at) "
+							"VALUES ($1, coalesce($2, pg_catalog.nextval(%u::pg_catalog.regclass)), now()) "
+							"ON CONFLICT (key) DO UPDATE "
+							"  SET id = excluded.id, created_at = excluded.created_at "
+							"  WHERE k.created_at < now() - $3 "
+							"RETURNING id", kt, entry->seqid);
+
+		case QPLAN_KEY_ID:
+			*nargs = 1;
+			argtypes[0] = TEXTOID;
+			return psprintf("SELECT id FROM %s WHERE key = $1", kt);
+
+		case QPLAN_CLAIM_SEQ:
+			*nargs = 2;
+			argtypes[0] = TEXTOID;
+			argtypes[1] = INT8OID;
+			return psprintf("INSERT INTO %s (producer, seq, id, seen_at) "
+							"VALUES ($1, $2, pg_catalog.nextval(%u::pg_catalog.regclass), now()) "
+							"ON CONFLICT (producer, seq) DO NOTHING RETURNING id",
+							pt, entry->seqid);
+
+		case QPLAN_SEQ_ID:
+			*nargs = 2;
+			argtypes[0] = TEXTOID;
+			argtypes[1] = INT8OID;
+			return psprintf("SELECT id FROM %s WHERE producer = $1 AND seq = $2", pt);
+
+		case QPLAN_SEQ_SET_ID:
+			*nargs = 3;
+			argtypes[0] = TEXTOID;
+			argtypes[1] = INT8OID;
+			argtypes[2] = INT8OID;
+			return psprintf("UPDATE %s SET id = $3 WHERE producer = $1 AND seq = $2", pt);
 
 		case QPLAN_SEND_BATCH:
 			*nargs = 6;

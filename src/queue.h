@@ -49,6 +49,11 @@ typedef enum QueuePlanKind
 	QPLAN_NACK_RETRY,
 	QPLAN_DEAD_LETTER,
 	QPLAN_EXTEND,
+	QPLAN_CLAIM_KEY,
+	QPLAN_KEY_ID,
+	QPLAN_CLAIM_SEQ,
+	QPLAN_SEQ_ID,
+	QPLAN_SEQ_SET_ID,
 	QPLAN_COUNT
 } QueuePlanKind;
 
@@ -62,6 +67,7 @@ typedef struct QueueEntry
 	int32		max_deliveries;
 	Interval	retry_delay;
 	Interval	retry_delay_max;
+	Interval	dedup_window;
 	bool		has_retention;
 	bool		ordered;
 	/* direct table access (direct.c): -1 not known yet, 0 no, 1 yes */

@@ -166,8 +166,8 @@ read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
 	int			n = 0;
 	int			i;
 
-	/* with a retention, pop archives: leave that to SQL */
-	if (pop && entry->has_retention)
+	/* with a retention, pop archives; ordered queues check groups: SQL */
+	if ((pop && entry->has_retention) || entry->ordered)
 		return false;
 	if (!direct_open(entry, pop ? (ACL_SELECT | ACL_DELETE) : (ACL_SELECT | ACL_UPDATE),
 					 !pop, &dt))

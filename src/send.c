@@ -31,6 +31,8 @@ PG_FUNCTION_INFO_V1(queue_send_batch);
 /* One message to insert directly */
 typedef struct NewMessage
 {
+	int64		id;				/* 0: take the next from the sequence */
+	bool		duplicate;		/* its key or sequence number was seen: skip */
 	Datum		body;
 	Datum		headers;		/* NULL pointer: none */
 	Datum		group_key;		/* likewise */
@@ -47,11 +49,12 @@ insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
 			   TimestampTz now, Datum visible_at, Datum priority)
 {
 	TupleTableSlot *slot = dt->slot;
-	int64		id;
+	int64		id = msg->id;
 
 	ExecClearTuple(slot);
 	/* as the identity column would, without a privilege check of its own */
-	id = nextval_internal(entry->seqid, false);
+	if (id == 0)
+		id = nextval_internal(entry->seqid, false);
 	memset(slot->tts_isnull, 0, MSG_NATTS * sizeof(bool));
 	slot->tts_values[MSG_ID] = Int64GetDatum(id);
 	slot->tts_values[MSG_BODY] = msg->body;
@@ -76,8 +79,9 @@ insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
 /*
  * send_direct
  *		Insert messages with the table access method, without planning or
- *		running a statement (see direct.c), putting their ids in ids[].
- *		Returns false, having done nothing, when the SQL path must be used.
+ *		running a statement (see direct.c), putting their ids in ids[];
+ *		duplicates are skipped.  Returns false, having done nothing, when
+ *		the SQL path must be used.
  */
 static bool
 send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
@@ -93,10 +97,115 @@ send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
 	visible_at = DirectFunctionCall2(timestamptz_pl_interval,
 									 TimestampTzGetDatum(now), IntervalPGetDatum(delay));
 	for (i = 0; i < n; i++)
-		ids[i] = insert_message(entry, &dt, &msgs[i], now, visible_at,
-								Int32GetDatum(priority));
+	{
+		if (msgs[i].duplicate)
+			ids[i] = msgs[i].id;
+		else
+			ids[i] = insert_message(entry, &dt, &msgs[i], now, visible_at,
+									Int32GetDatum(priority));
+	}
 	direct_close(&dt);
 	return true;
+}
+
+/*
+ * claim_id
+ *		For a message sent with an idempotency key or a producer sequence
+ *		number: claim them, and decide its id.  Sets msg->id to the id the
+ *		message will have, or, when the key (within dedup_window) or the
+ *		sequence number was seen before, to the first message's id and
+ *		msg->duplicate.  The claims are rows in the queue's k_ and p_
+ *		tables, so they are as transactional as the message.
+ */
+static void
+claim_id(QueueEntry *entry, NewMessage *msg, Datum producer, Datum seq,
+		 bool has_producer)
+{
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	bool		isnull;
+
+	queue_spi_connect();
+	if (has_producer)
+	{
+		values[0] = producer;
+		values[1] = seq;
+		if (queue_spi_exec(queue_plan(entry, QPLAN_CLAIM_SEQ), values, NULL, false, 1,
+						   SPI_OK_INSERT_RETURNING, "producer sequence claim") == 0)
+		{
+			queue_spi_exec(queue_plan(entry, QPLAN_SEQ_ID), values, NULL, false, 1,
+						   SPI_OK_SELECT, "producer sequence lookup");
+			msg->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+			msg->duplicate = true;
+			queue_spi_finish();
+			return;
+		}
+		msg->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	if (msg->idempotency_key != (Datum) 0)
+	{
+		values[0] = msg->idempotency_key;
+		values[1] = Int64GetDatum(msg->id);
+		nulls[1] = (msg->id == 0) ? 'n' : ' ';
+		values[2] = IntervalPGetDatum(&entry->dedup_window);
+		if (queue_spi_exec(queue_plan(entry, QPLAN_CLAIM_KEY), values, nulls, false, 1,
+						   SPI_OK_INSERT_RETURNING, "idempotency key claim") == 0)
+		{
+			queue_spi_exec(queue_plan(entry, QPLAN_KEY_ID), values, NULL, false, 1,
+						   SPI_OK_SELECT, "idempotency key lookup");
+			msg->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+			msg->duplicate = true;
+			if (has_producer)
+			{
+				/* the sequence number resolves to the first message too */
+				values[0] = producer;
+				values[1] = seq;
+				values[2] = Int64GetDatum(msg->id);
+				queue_spi_exec(queue_plan(entry, QPLAN_SEQ_SET_ID), values, NULL, false, 0,
+							   SPI_OK_UPDATE, "producer sequence update");
+			}
+		}
+		else
+			msg->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	queue_spi_finish();
+}
+
+/*
+ * send_sql
+ *		Insert one message with the prepared statement (the general path).
+ */
+static int64
+send_sql(QueueEntry *entry, const NewMessage *msg, Interval *delay, int32 priority)
+{
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+	int64		id;
+
+	values[0] = msg->body;
+	values[1] = msg->headers;
+	nulls[1] = (msg->headers == (Datum) 0) ? 'n' : ' ';
+	values[2] = IntervalPGetDatum(delay);
+	values[3] = msg->group_key;
+	nulls[3] = (msg->group_key == (Datum) 0) ? 'n' : ' ';
+	values[4] = msg->idempotency_key;
+	nulls[4] = (msg->idempotency_key == (Datum) 0) ? 'n' : ' ';
+	values[5] = Int32GetDatum(priority);
+	values[6] = Int64GetDatum(msg->id);
+	nulls[6] = (msg->id == 0) ? 'n' : ' ';
+
+	queue_spi_connect();
+	queue_spi_exec(queue_plan(entry, QPLAN_SEND), values, nulls, false, 1,
+				   SPI_OK_INSERT_RETURNING, "send");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	queue_spi_finish();
+	return id;
 }
 
 /*
@@ -109,52 +218,47 @@ queue_send(PG_FUNCTION_ARGS)
 	char	   *name = queue_name_arg(fcinfo, 0);
 	Interval   *delay = queue_interval_arg(fcinfo, 3, "delay");
 	Interval	no_delay = {0, 0, 0};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int32		priority = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
+	bool		has_producer = !PG_ARGISNULL(7);
 	QueueEntry *entry;
 	NewMessage	msg;
-	bool		isnull;
 	int64		id;
 
+	memset(&msg, 0, sizeof(msg));
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("body must not be NULL")));
-	values[0] = PG_GETARG_DATUM(1);
-	queue_check_body(values[0], "body");
-
-	if (PG_ARGISNULL(2))
+	msg.body = PG_GETARG_DATUM(1);
+	queue_check_body(msg.body, "body");
+	if (!PG_ARGISNULL(2))
 	{
-		values[1] = (Datum) 0;
-		nulls[1] = 'n';
+		msg.headers = PG_GETARG_DATUM(2);
+		queue_check_headers(msg.headers, "headers");
 	}
-	else
-	{
-		values[1] = PG_GETARG_DATUM(2);
-		queue_check_headers(values[1], "headers");
-	}
-	values[2] = IntervalPGetDatum(delay ? delay : &no_delay);
-	values[3] = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5);
-	nulls[3] = PG_ARGISNULL(5) ? 'n' : ' ';
-	values[4] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
-	nulls[4] = PG_ARGISNULL(4) ? 'n' : ' ';
-	values[5] = Int32GetDatum(PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6));
+	if (!PG_ARGISNULL(4))
+		msg.idempotency_key = PG_GETARG_DATUM(4);
+	if (!PG_ARGISNULL(5))
+		msg.group_key = PG_GETARG_DATUM(5);
+	if (PG_ARGISNULL(7) != PG_ARGISNULL(8))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("producer and producer_seq must be given together")));
+	if (!delay)
+		delay = &no_delay;
 
 	entry = queue_lookup(name);
-	msg.body = values[0];
-	msg.headers = (nulls[1] == 'n') ? (Datum) 0 : values[1];
-	msg.group_key = (nulls[3] == 'n') ? (Datum) 0 : values[3];
-	msg.idempotency_key = (nulls[4] == 'n') ? (Datum) 0 : values[4];
-	if (!send_direct(entry, &msg, 1, delay ? delay : &no_delay,
-					 DatumGetInt32(values[5]), &id))
+	if (msg.idempotency_key != (Datum) 0 || has_producer)
 	{
-		queue_spi_connect();
-		queue_spi_exec(queue_plan(entry, QPLAN_SEND), values, nulls, false, 1,
-					   SPI_OK_INSERT_RETURNING, "send");
-		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										 SPI_tuptable->tupdesc, 1, &isnull));
-		queue_spi_finish();
+		claim_id(entry, &msg,
+				 has_producer ? PG_GETARG_DATUM(7) : (Datum) 0,
+				 has_producer ? PG_GETARG_DATUM(8) : (Datum) 0,
+				 has_producer);
+		if (msg.duplicate)
+			PG_RETURN_INT64(msg.id);
 	}
+	if (!send_direct(entry, &msg, 1, delay, priority, &id))
+		id = send_sql(entry, &msg, delay, priority);
 	queue_count_sent(entry->relid, 1);
 
 	PG_RETURN_INT64(id);
@@ -266,6 +370,8 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	bool	   *header_nulls = NULL;
 	NewMessage *msgs;
 	int64	   *ids;
+	bool		has_keys = !PG_ARGISNULL(4);
+	int32		priority = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
@@ -302,8 +408,10 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	nulls[3] = PG_ARGISNULL(5) ? 'n' : ' ';
 	values[4] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 	nulls[4] = PG_ARGISNULL(4) ? 'n' : ' ';
-	values[2] = IntervalPGetDatum(delay ? delay : &no_delay);
-	values[5] = Int32GetDatum(PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6));
+	if (!delay)
+		delay = &no_delay;
+	values[2] = IntervalPGetDatum(delay);
+	values[5] = Int32GetDatum(priority);
 
 	entry = queue_lookup(name);
 	if (nbodies == 0)
@@ -311,7 +419,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 
 	/* the direct path, one insert per message */
 	msgs = palloc0(sizeof(NewMessage) * nbodies);
-	ids = palloc(sizeof(int64) * nbodies);
+	ids = palloc0(sizeof(int64) * nbodies);
 	for (i = 0; i < nbodies; i++)
 	{
 		msgs[i].body = bodies[i];
@@ -320,20 +428,41 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	}
 	text_elements(fcinfo, 5, msgs, offsetof(NewMessage, group_key));
 	text_elements(fcinfo, 4, msgs, offsetof(NewMessage, idempotency_key));
-	if (send_direct(entry, msgs, nbodies, delay ? delay : &no_delay,
-					DatumGetInt32(values[5]), ids))
+
+	/*
+	 * With idempotency keys, each message claims its key first, in input
+	 * order, so that duplicates within the batch collapse onto the first.
+	 */
+	nsent = nbodies;
+	if (has_keys)
 	{
 		for (i = 0; i < nbodies; i++)
 		{
-			Datum		id = Int64GetDatum(ids[i]);
+			if (msgs[i].idempotency_key != (Datum) 0)
+				claim_id(entry, &msgs[i], (Datum) 0, (Datum) 0, false);
+			if (msgs[i].duplicate)
+				nsent--;
+		}
+	}
+
+	if (send_direct(entry, msgs, nbodies, delay, priority, ids) || has_keys)
+	{
+		for (i = 0; i < nbodies; i++)
+		{
+			Datum		id;
 			bool		isnull = false;
 
+			/* keyed batches the direct path refused: one statement each */
+			if (ids[i] == 0)
+				ids[i] = msgs[i].duplicate ? msgs[i].id :
+					send_sql(entry, &msgs[i], delay, priority);
+			id = Int64GetDatum(ids[i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
 		}
-		nsent = nbodies;
 	}
 	else
 	{
+		/* one statement for the whole batch */
 		queue_spi_connect();
 		nsent = queue_spi_exec(queue_plan(entry, QPLAN_SEND_BATCH), values, nulls,
 							   false, 0, SPI_OK_INSERT_RETURNING, "send_batch");
