@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/nbtree.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -81,9 +82,8 @@ ack_direct(QueueEntry *entry, int64 *ids, int nids, int32 receipt,
 		return -1;
 	direct_snapshot(&dt);
 
-	irel = index_open(entry->pkey_index, RowExclusiveLock);
-	found = ExecInitExtraTupleSlot(dt.estate, RelationGetDescr(dt.rel),
-								   table_slot_callbacks(dt.rel));
+	irel = index_open(entry->index_oids[DIRECT_PKEY], RowExclusiveLock);
+	found = table_slot_create(dt.rel, NULL);
 	scan = index_beginscan(dt.rel, irel, dt.snapshot, 1, 0);
 
 	for (i = 0; i < nids; i++)
@@ -102,8 +102,8 @@ ack_direct(QueueEntry *entry, int64 *ids, int nids, int32 receipt,
 			DatumGetInt32(slot_getattr(found, MSG_DELIVERY_COUNT + 1, &isnull)) != receipt)
 			continue;
 
-		result = table_tuple_delete(dt.rel, &found->tts_tid, cid, dt.snapshot,
-									InvalidSnapshot, true, &tmfd, false);
+		result = heap_delete(dt.rel, &found->tts_tid, cid, InvalidSnapshot,
+							 true, &tmfd, false);
 		if (result == TM_Ok)
 			n++;
 		else if (result != TM_SelfModified)
@@ -112,6 +112,7 @@ ack_direct(QueueEntry *entry, int64 *ids, int nids, int32 receipt,
 
 	index_endscan(scan);
 	index_close(irel, NoLock);
+	ExecDropSingleTupleTableSlot(found);
 	direct_close(&dt);
 	return n;
 }

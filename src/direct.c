@@ -10,21 +10,22 @@
  * rule, row-level security, CHECK constraint or extra column added since,
  * and while the caller holds the table privileges the statement would
  * need.  Otherwise the callers fall back to their prepared SPI statements,
- * which also raise the proper permission errors.  Index maintenance goes
- * through the executor's own routines (ExecInsertIndexTuples), so any index
- * a user adds is maintained as well.
+ * which also raise the proper permission errors.  Rows are inserted,
+ * updated and deleted with heap_insert, heap_update and heap_delete (which
+ * also toast, WAL-log and take predicate locks), and the three indexes are
+ * maintained here; a table with any other index goes the SQL way.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/sysattr.h"
+#include "access/genam.h"
 #include "access/table.h"
+#include "catalog/pg_am.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
-#include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -60,22 +61,29 @@ queue_now(void)
 
 /*
  * direct_possible
- *		Whether a message table is exactly as queue.create made it, and
- *		find its primary key and priority index.
+ *		Whether a message table is exactly as queue.create made it: a heap
+ *		with the message columns, no trigger, rule, row-level security or
+ *		CHECK constraint, and just its three btree indexes (primary key,
+ *		priority, group), which this file maintains itself.  Finds the
+ *		indexes.  Any ALTER TABLE or CREATE INDEX sends a relcache
+ *		invalidation, and the plan cache then asks again.
  */
 static bool
 direct_possible(QueueEntry *entry, Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	char		name[NAMEDATALEN + 16];
+	List	   *indexes;
 	int			i;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
 		rel->trigdesc != NULL ||
 		rel->rd_rules != NULL ||
 		rel->rd_rel->relrowsecurity ||
 		desc->natts != MSG_NATTS ||
-		(desc->constr != NULL && desc->constr->num_check > 0))
+		(desc->constr != NULL && desc->constr->num_check > 0) ||
+		!OidIsValid(entry->seqid))
 		return false;
 	for (i = 0; i < MSG_NATTS; i++)
 	{
@@ -87,11 +95,29 @@ direct_possible(QueueEntry *entry, Relation rel)
 			return false;
 	}
 
-	entry->pkey_index = RelationGetPrimaryKeyIndex(rel);
+	entry->index_oids[DIRECT_PKEY] = RelationGetPrimaryKeyIndex(rel);
 	snprintf(name, sizeof(name), "q_%s_priority", entry->name);
-	entry->priority_index = get_relname_relid(name, RelationGetNamespace(rel));
-	return OidIsValid(entry->seqid) && OidIsValid(entry->pkey_index) &&
-		OidIsValid(entry->priority_index);
+	entry->index_oids[DIRECT_PRIORITY] = get_relname_relid(name, RelationGetNamespace(rel));
+	snprintf(name, sizeof(name), "q_%s_group", entry->name);
+	entry->index_oids[DIRECT_GROUP] = get_relname_relid(name, RelationGetNamespace(rel));
+
+	indexes = RelationGetIndexList(rel);
+	if (list_length(indexes) != DIRECT_NINDEXES)
+		return false;
+	for (i = 0; i < DIRECT_NINDEXES; i++)
+	{
+		Relation	irel;
+		bool		btree;
+
+		if (!list_member_oid(indexes, entry->index_oids[i]))
+			return false;
+		irel = index_open(entry->index_oids[i], AccessShareLock);
+		btree = (irel->rd_rel->relam == BTREE_AM_OID);
+		index_close(irel, AccessShareLock);
+		if (!btree)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -104,6 +130,8 @@ bool
 direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
 			DirectTable *dt)
 {
+	int			i;
+
 	if (entry->direct_ok == 0)
 		return false;
 	if (pg_class_aclmask(entry->relid, GetUserId(), privileges, ACLMASK_ALL) != privileges)
@@ -118,37 +146,45 @@ direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
 		return false;
 	}
 
-	dt->estate = CreateExecutorState();
-	dt->rri = NULL;
-	if (with_indexes)
-	{
-		RangeTblEntry *rte = makeNode(RangeTblEntry);
-
-		/*
-		 * A range table of one entry, as the executor would build: the
-		 * index routines ask it which columns an update changes (read
-		 * changes visible_at, delivery_count and leased), to tell the
-		 * indexes that their keys did not change.
-		 */
-		rte->rtekind = RTE_RELATION;
-		rte->relid = entry->relid;
-		rte->relkind = RELKIND_RELATION;
-		rte->rellockmode = RowExclusiveLock;
-		rte->updatedCols = bms_make_singleton(MSG_VISIBLE_AT + 1 - FirstLowInvalidHeapAttributeNumber);
-		rte->updatedCols = bms_add_member(rte->updatedCols,
-										  MSG_DELIVERY_COUNT + 1 - FirstLowInvalidHeapAttributeNumber);
-		rte->updatedCols = bms_add_member(rte->updatedCols,
-										  MSG_LEASED + 1 - FirstLowInvalidHeapAttributeNumber);
-		ExecInitRangeTable(dt->estate, list_make1(rte));
-
-		dt->rri = makeNode(ResultRelInfo);
-		InitResultRelInfo(dt->rri, dt->rel, 1, NULL, 0);
-		ExecOpenIndices(dt->rri, false);
-	}
-	dt->slot = ExecInitExtraTupleSlot(dt->estate, RelationGetDescr(dt->rel),
-									  &TTSOpsVirtual);
+	dt->with_indexes = with_indexes;
+	for (i = 0; i < DIRECT_NINDEXES; i++)
+		dt->indexes[i] = with_indexes ?
+			index_open(entry->index_oids[i], RowExclusiveLock) : NULL;
 	dt->snapshot = NULL;
 	return true;
+}
+
+/*
+ * direct_index_insert
+ *		Index a new row version at tid: the primary key always, the
+ *		partial indexes when their predicates hold (priority <> 0,
+ *		group_key IS NOT NULL).  'update' tells the indexes that the keys
+ *		did not change (read changes no indexed column), which lets btree
+ *		delete the old versions bottom-up.
+ */
+void
+direct_index_insert(DirectTable *dt, Datum *values, bool *nulls,
+					ItemPointer tid, bool update)
+{
+	Datum		key[2];
+	bool		key_nulls[2] = {false, false};
+
+	key[0] = values[MSG_ID];
+	index_insert(dt->indexes[DIRECT_PKEY], key, key_nulls, tid, dt->rel,
+				 UNIQUE_CHECK_YES, update, NULL);
+	key[1] = values[MSG_ID];
+	if (DatumGetInt32(values[MSG_PRIORITY]) != 0)
+	{
+		key[0] = values[MSG_PRIORITY];
+		index_insert(dt->indexes[DIRECT_PRIORITY], key, key_nulls, tid, dt->rel,
+					 UNIQUE_CHECK_NO, update, NULL);
+	}
+	if (!nulls[MSG_GROUP_KEY])
+	{
+		key[0] = values[MSG_GROUP_KEY];
+		index_insert(dt->indexes[DIRECT_GROUP], key, key_nulls, tid, dt->rel,
+					 UNIQUE_CHECK_NO, update, NULL);
+	}
 }
 
 /*
@@ -164,7 +200,7 @@ direct_snapshot(DirectTable *dt)
 
 /*
  * direct_close
- *		Release what direct_open took (the lock is kept until the end of
+ *		Release what direct_open took (the locks are kept until the end of
  *		the transaction, as a statement's would be) and make the changes
  *		visible to later commands of the transaction, as SPI does after a
  *		statement.
@@ -172,12 +208,13 @@ direct_snapshot(DirectTable *dt)
 void
 direct_close(DirectTable *dt)
 {
+	int			i;
+
 	if (dt->snapshot)
 		UnregisterSnapshot(dt->snapshot);
-	if (dt->rri)
-		ExecCloseIndices(dt->rri);
-	ExecResetTupleTable(dt->estate->es_tupleTable, false);
-	FreeExecutorState(dt->estate);
+	for (i = 0; i < DIRECT_NINDEXES; i++)
+		if (dt->indexes[i])
+			index_close(dt->indexes[i], NoLock);
 	table_close(dt->rel, NoLock);
 	CommandCounterIncrement();
 }

@@ -234,8 +234,7 @@ queue_lookup(const char *name)
 	entry->seqid = loaded.seqid;
 	entry->ordered = loaded.ordered;
 	entry->direct_ok = -1;
-	entry->pkey_index = InvalidOid;
-	entry->priority_index = InvalidOid;
+	memset(entry->index_oids, 0, sizeof(entry->index_oids));
 
 	/*
 	 * An invalidation that arrived while we were reading the catalog may

@@ -73,8 +73,7 @@ typedef struct QueueEntry
 	/* direct table access (direct.c): -1 not known yet, 0 no, 1 yes */
 	int			direct_ok;
 	Oid			seqid;			/* identity sequence of id */
-	Oid			pkey_index;		/* primary key index on id */
-	Oid			priority_index; /* partial index on (priority DESC, id) */
+	Oid			index_oids[3];	/* DIRECT_PKEY, DIRECT_PRIORITY, DIRECT_GROUP */
 	SPIPlanPtr	plans[QPLAN_COUNT];
 } QueueEntry;
 
@@ -109,12 +108,16 @@ extern void queue_count_dead(Oid relid, int64 n);
 extern void queue_count_visible(Oid relid, int64 n);
 
 /* direct.c: table access without planning a statement */
+#define DIRECT_PKEY		0		/* primary key on id */
+#define DIRECT_PRIORITY	1		/* (priority DESC, id) WHERE priority <> 0 */
+#define DIRECT_GROUP	2		/* (group_key, id) WHERE group_key IS NOT NULL */
+#define DIRECT_NINDEXES	3
+
 typedef struct DirectTable
 {
 	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;			/* set when indexes are open */
-	TupleTableSlot *slot;		/* a virtual slot of the table's row type */
+	bool		with_indexes;
+	Relation	indexes[DIRECT_NINDEXES];	/* open when with_indexes */
 	Snapshot	snapshot;		/* registered; set by direct_snapshot */
 } DirectTable;
 
@@ -134,6 +137,8 @@ typedef struct DirectTable
 extern bool direct_open(QueueEntry *entry, AclMode privileges,
 						bool with_indexes, DirectTable *dt);
 extern void direct_snapshot(DirectTable *dt);
+extern void direct_index_insert(DirectTable *dt, Datum *values, bool *nulls,
+								ItemPointer tid, bool update);
 extern void direct_close(DirectTable *dt);
 extern TimestampTz queue_now(void);
 

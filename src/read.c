@@ -21,6 +21,7 @@
 
 #include "access/genam.h"
 #include "access/nbtree.h"
+#include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "executor/executor.h"
@@ -40,15 +41,15 @@ PG_FUNCTION_INFO_V1(queue_pop);
 /* One pass over an index in read_direct */
 typedef struct ReadPass
 {
-	bool		use_priority_index; /* else the primary key */
+	int			index;			/* DIRECT_PRIORITY or DIRECT_PKEY */
 	StrategyNumber strategy;	/* compare priority with 0; 0: no key */
 	bool		only_priority_zero; /* skip rows of other priorities */
 } ReadPass;
 
 static const ReadPass read_passes[3] = {
-	{true, BTGreaterStrategyNumber, false},
-	{false, 0, true},
-	{true, BTLessStrategyNumber, false},
+	{DIRECT_PRIORITY, BTGreaterStrategyNumber, false},
+	{DIRECT_PKEY, 0, true},
+	{DIRECT_PRIORITY, BTLessStrategyNumber, false},
 };
 
 /*
@@ -68,10 +69,8 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 	CommandId	cid = GetCurrentCommandId(true);
 	int			n = 0;
 
-	irel = index_open(pass->use_priority_index ? entry->priority_index :
-					  entry->pkey_index, RowExclusiveLock);
-	found = ExecInitExtraTupleSlot(dt->estate, RelationGetDescr(dt->rel),
-								   table_slot_callbacks(dt->rel));
+	irel = index_open(entry->index_oids[pass->index], RowExclusiveLock);
+	found = table_slot_create(dt->rel, NULL);
 	scan = index_beginscan(dt->rel, irel, dt->snapshot, pass->strategy ? 1 : 0, 0);
 	if (pass->strategy)
 		ScanKeyInit(&key, 1, pass->strategy,
@@ -109,27 +108,21 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 			Int32GetDatum(DatumGetInt32(values[MSG_DELIVERY_COUNT]) + 1);
 
 		if (pop)
-			result = table_tuple_delete(dt->rel, &found->tts_tid, cid,
-										dt->snapshot, InvalidSnapshot,
-										false, &tmfd, false);
+			result = heap_delete(dt->rel, &found->tts_tid, cid, InvalidSnapshot,
+								 false, &tmfd, false);
 		else
 		{
-			TupleTableSlot *slot = dt->slot;
+			HeapTuple	tuple;
 			LockTupleMode lockmode;
-			bool		update_indexes;
 
 			values[MSG_VISIBLE_AT] = new_visible_at;
 			values[MSG_LEASED] = BoolGetDatum(true);
-			ExecClearTuple(slot);
-			memcpy(slot->tts_values, values, sizeof(values));
-			memcpy(slot->tts_isnull, nulls, sizeof(nulls));
-			ExecStoreVirtualTuple(slot);
-			result = table_tuple_update(dt->rel, &found->tts_tid, slot, cid,
-										dt->snapshot, InvalidSnapshot, false,
-										&tmfd, &lockmode, &update_indexes);
-			if (result == TM_Ok && update_indexes)
-				ExecInsertIndexTuples(dt->rri, slot, dt->estate, true, false,
-									  NULL, NIL);
+			tuple = heap_form_tuple(RelationGetDescr(dt->rel), values, nulls);
+			result = heap_update(dt->rel, &found->tts_tid, tuple, cid,
+								 InvalidSnapshot, false, &tmfd, &lockmode);
+			if (result == TM_Ok && !HeapTupleIsHeapOnly(tuple))
+				direct_index_insert(dt, values, nulls, &tuple->t_self, true);
+			heap_freetuple(tuple);
 		}
 
 		/* changed, locked or being changed by someone else: skip it */
@@ -145,6 +138,7 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 
 	index_endscan(scan);
 	index_close(irel, NoLock);
+	ExecDropSingleTupleTableSlot(found);
 	return n;
 }
 

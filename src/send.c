@@ -12,10 +12,10 @@
 #include "postgres.h"
 
 #include "access/tableam.h"
+#include "access/heapam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
-#include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/array.h"
@@ -48,31 +48,33 @@ static int64
 insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
 			   TimestampTz now, Datum visible_at, Datum priority)
 {
-	TupleTableSlot *slot = dt->slot;
+	Datum		values[MSG_NATTS];
+	bool		nulls[MSG_NATTS];
+	HeapTuple	tuple;
 	int64		id = msg->id;
 
-	ExecClearTuple(slot);
 	/* as the identity column would, without a privilege check of its own */
 	if (id == 0)
 		id = nextval_internal(entry->seqid, false);
-	memset(slot->tts_isnull, 0, MSG_NATTS * sizeof(bool));
-	slot->tts_values[MSG_ID] = Int64GetDatum(id);
-	slot->tts_values[MSG_BODY] = msg->body;
-	slot->tts_values[MSG_HEADERS] = msg->headers;
-	slot->tts_isnull[MSG_HEADERS] = (msg->headers == (Datum) 0);
-	slot->tts_values[MSG_DELIVERY_COUNT] = Int32GetDatum(0);
-	slot->tts_values[MSG_ENQUEUED_AT] = TimestampTzGetDatum(now);
-	slot->tts_values[MSG_VISIBLE_AT] = visible_at;
-	slot->tts_values[MSG_GROUP_KEY] = msg->group_key;
-	slot->tts_isnull[MSG_GROUP_KEY] = (msg->group_key == (Datum) 0);
-	slot->tts_values[MSG_IDEMPOTENCY_KEY] = msg->idempotency_key;
-	slot->tts_isnull[MSG_IDEMPOTENCY_KEY] = (msg->idempotency_key == (Datum) 0);
-	slot->tts_values[MSG_PRIORITY] = priority;
-	slot->tts_values[MSG_LEASED] = BoolGetDatum(false);
-	ExecStoreVirtualTuple(slot);
+	memset(nulls, 0, sizeof(nulls));
+	values[MSG_ID] = Int64GetDatum(id);
+	values[MSG_BODY] = msg->body;
+	values[MSG_HEADERS] = msg->headers;
+	nulls[MSG_HEADERS] = (msg->headers == (Datum) 0);
+	values[MSG_DELIVERY_COUNT] = Int32GetDatum(0);
+	values[MSG_ENQUEUED_AT] = TimestampTzGetDatum(now);
+	values[MSG_VISIBLE_AT] = visible_at;
+	values[MSG_GROUP_KEY] = msg->group_key;
+	nulls[MSG_GROUP_KEY] = (msg->group_key == (Datum) 0);
+	values[MSG_IDEMPOTENCY_KEY] = msg->idempotency_key;
+	nulls[MSG_IDEMPOTENCY_KEY] = (msg->idempotency_key == (Datum) 0);
+	values[MSG_PRIORITY] = priority;
+	values[MSG_LEASED] = BoolGetDatum(false);
 
-	table_tuple_insert(dt->rel, slot, GetCurrentCommandId(true), 0, NULL);
-	ExecInsertIndexTuples(dt->rri, slot, dt->estate, false, false, NULL, NIL);
+	tuple = heap_form_tuple(RelationGetDescr(dt->rel), values, nulls);
+	heap_insert(dt->rel, tuple, GetCurrentCommandId(true), 0, NULL);
+	direct_index_insert(dt, values, nulls, &tuple->t_self, false);
+	heap_freetuple(tuple);
 	return id;
 }
 
