@@ -53,6 +53,23 @@ static const ReadPass read_passes[3] = {
 };
 
 /*
+ * lock_if_free
+ *		The row is locked or being changed: take the lock if nobody else
+ *		holds it (we may hold it ourselves, from FOR UPDATE or a nack
+ *		earlier in this transaction), as SKIP LOCKED does.  True when we
+ *		hold it now, so that the change can go ahead without waiting.
+ */
+static bool
+lock_if_free(DirectTable *dt, TupleTableSlot *found, CommandId cid,
+			 TupleTableSlot *locked)
+{
+	TM_FailureData tmfd;
+
+	return table_tuple_lock(dt->rel, &found->tts_tid, dt->snapshot, locked, cid,
+							LockTupleExclusive, LockWaitSkip, 0, &tmfd) == TM_Ok;
+}
+
+/*
  * read_pass
  *		Hand out (or pop) up to 'wanted' visible rows found through one
  *		index; returns how many.
@@ -66,11 +83,13 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 	IndexScanDesc scan;
 	ScanKeyData key;
 	TupleTableSlot *found;
+	TupleTableSlot *locked;
 	CommandId	cid = GetCurrentCommandId(true);
 	int			n = 0;
 
 	irel = index_open(entry->index_oids[pass->index], RowExclusiveLock);
 	found = table_slot_create(dt->rel, NULL);
+	locked = table_slot_create(dt->rel, NULL);
 	scan = index_beginscan(dt->rel, irel, dt->snapshot, pass->strategy ? 1 : 0, 0);
 	if (pass->strategy)
 		ScanKeyInit(&key, 1, pass->strategy,
@@ -108,8 +127,13 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 			Int32GetDatum(DatumGetInt32(values[MSG_DELIVERY_COUNT]) + 1);
 
 		if (pop)
+		{
 			result = heap_delete(dt->rel, &found->tts_tid, cid, InvalidSnapshot,
 								 false, &tmfd, false);
+			if (result == TM_BeingModified && lock_if_free(dt, found, cid, locked))
+				result = heap_delete(dt->rel, &found->tts_tid, cid, InvalidSnapshot,
+									 true, &tmfd, false);
+		}
 		else
 		{
 			HeapTuple	tuple;
@@ -120,6 +144,9 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 			tuple = heap_form_tuple(RelationGetDescr(dt->rel), values, nulls);
 			result = heap_update(dt->rel, &found->tts_tid, tuple, cid,
 								 InvalidSnapshot, false, &tmfd, &lockmode);
+			if (result == TM_BeingModified && lock_if_free(dt, found, cid, locked))
+				result = heap_update(dt->rel, &found->tts_tid, tuple, cid,
+									 InvalidSnapshot, true, &tmfd, &lockmode);
 			if (result == TM_Ok && !HeapTupleIsHeapOnly(tuple))
 				direct_index_insert(dt, values, nulls, &tuple->t_self, true);
 			heap_freetuple(tuple);
@@ -139,6 +166,7 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 	index_endscan(scan);
 	index_close(irel, NoLock);
 	ExecDropSingleTupleTableSlot(found);
+	ExecDropSingleTupleTableSlot(locked);
 	return n;
 }
 

@@ -440,8 +440,11 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	{
 		for (i = 0; i < nbodies; i++)
 		{
+			/* ids are taken in input order, keyed or not */
 			if (msgs[i].idempotency_key != (Datum) 0)
 				claim_id(entry, &msgs[i], (Datum) 0, (Datum) 0, false);
+			else
+				msgs[i].id = nextval_internal(entry->seqid, false);
 			if (msgs[i].duplicate)
 				nsent--;
 		}
