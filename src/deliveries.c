@@ -58,6 +58,7 @@ typedef struct HandedOut
 	Oid			relid;
 	int			nest_level;
 	int64		id;
+	bool		count_failure;	/* false for pop: at-most-once, only wake */
 } HandedOut;
 
 static HandedOut *handed = NULL;
@@ -106,10 +107,13 @@ queue_deliveries_init(void)
 
 /*
  * queue_note_delivery
- *		Remember that this transaction handed out a message.
+ *		Remember that this transaction handed out a message (or, for pop,
+ *		took messages away: a rollback makes them visible again, and
+ *		readers waiting for them must be woken, but the delivery does not
+ *		count as a failed one).
  */
 void
-queue_note_delivery(Oid relid, int64 id)
+queue_note_delivery(Oid relid, int64 id, bool count_failure)
 {
 	if (ring == NULL)
 		return;					/* not preloaded: nobody would count them */
@@ -126,6 +130,7 @@ queue_note_delivery(Oid relid, int64 id)
 	handed[nhanded].relid = relid;
 	handed[nhanded].nest_level = GetCurrentTransactionNestLevel();
 	handed[nhanded].id = id;
+	handed[nhanded].count_failure = count_failure;
 	nhanded++;
 }
 
@@ -143,10 +148,12 @@ report_failed(int from)
 	SpinLockAcquire(&ring->mutex);
 	for (i = from; i < nhanded; i++)
 	{
+		if (!handed[i].count_failure)
+			continue;
 		if (ring->head - ring->tail >= FAILED_RING_SIZE)
 		{
-			ring->dropped += nhanded - i;
-			break;
+			ring->dropped++;
+			continue;
 		}
 		ring->items[ring->head % FAILED_RING_SIZE].dbid = MyDatabaseId;
 		ring->items[ring->head % FAILED_RING_SIZE].relid = handed[i].relid;

@@ -158,8 +158,7 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 
 		/* queue.message is the table's row without "leased" */
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		if (!pop)
-			queue_note_delivery(entry->relid, DatumGetInt64(values[MSG_ID]));
+		queue_note_delivery(entry->relid, DatumGetInt64(values[MSG_ID]), !pop);
 		n++;
 	}
 
@@ -257,7 +256,8 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 		queue_note_delivery(entry->relid,
 							DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
 														SPI_tuptable->tupdesc,
-														1, &isnull)));
+														1, &isnull)),
+							true);
 	}
 	queue_spi_finish();
 	return n;
@@ -297,6 +297,8 @@ queue_read(PG_FUNCTION_ARGS)
 		wait_ms = Min(wait_ms, (double) queue_max_wait);
 	}
 
+	if (wait_ms >= 1)
+		queue_wait_check();
 	entry = queue_lookup(name);
 	n = read_once(entry, quantity, vt, rsinfo, &next_visible);
 
@@ -305,7 +307,6 @@ queue_read(PG_FUNCTION_ARGS)
 		TimestampTz deadline = GetCurrentTimestamp() + (int64) (wait_ms * 1000);
 		Oid			relid = entry->relid;
 
-		queue_wait_check();
 		queue_wait_begin(relid);
 		PG_TRY();
 		{
@@ -368,6 +369,8 @@ queue_pop(PG_FUNCTION_ARGS)
 		n = queue_spi_exec(queue_plan(entry, QPLAN_POP), values, NULL, false, 0,
 						   SPI_OK_SELECT, "pop");
 		return_spi_rows(rsinfo, n);
+		if (n > 0)
+			queue_note_delivery(entry->relid, 0, false);
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);

@@ -23,7 +23,9 @@
  *
  * One new message wakes one sleeper (ConditionVariableSignal), so that
  * many sleepers on one queue do not stampede; a batch wakes as many as it
- * has messages, up to WAKE_ALL_AT, and beyond that all of them.
+ * has messages, up to WAKE_ALL_AT, and beyond that all of them.  When
+ * sleepers of several queues share a slot, every wakeup is a broadcast, so
+ * that none is lost on a sleeper of the wrong queue.
  *
  *-------------------------------------------------------------------------
  */
@@ -45,15 +47,25 @@
 #define WAIT_SLOTS 1024
 #define WAKE_ALL_AT 8
 
+/* a slot's owner when sleepers of several queues share it */
+#define SLOT_SHARED 0xFFFFFFFF
+
 typedef struct WaitSlot
 {
 	ConditionVariable cv;
 	pg_atomic_uint32 sleepers;
+	pg_atomic_uint32 owner;		/* relid of the sleepers, 0, or SLOT_SHARED */
 } WaitSlot;
 
 static WaitSlot *wait_slots = NULL;
 
+/* the slot this backend sleeps on, for cleanup at exit */
+static WaitSlot *my_slot = NULL;
+static bool cleanup_registered = false;
+
 PG_FUNCTION_INFO_V1(queue_has_sleepers_sql);
+
+static void queue_wait_cleanup(int code, Datum arg);
 PG_FUNCTION_INFO_V1(queue_wake_sql);
 
 void
@@ -78,6 +90,7 @@ queue_wait_shmem_startup(void)
 		{
 			ConditionVariableInit(&wait_slots[i].cv);
 			pg_atomic_init_u32(&wait_slots[i].sleepers, 0);
+			pg_atomic_init_u32(&wait_slots[i].owner, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -105,7 +118,13 @@ queue_wake_waiters(Oid relid, int64 n)
 	slot = slot_of(relid);
 	if (pg_atomic_read_u32(&slot->sleepers) == 0)
 		return;
-	if (n >= WAKE_ALL_AT)
+
+	/*
+	 * A signal could wake a sleeper of another queue that shares the slot,
+	 * which would find nothing and sleep on, while ours slept through: wake
+	 * them all then.
+	 */
+	if (n >= WAKE_ALL_AT || pg_atomic_read_u32(&slot->owner) != (uint32) relid)
 		ConditionVariableBroadcast(&slot->cv);
 	else
 	{
@@ -118,7 +137,8 @@ queue_wake_waiters(Oid relid, int64 n)
  * queue_wait_check
  *		Refuse a wait that cannot work: it needs a new snapshot for every
  *		look at the queue, which REPEATABLE READ and SERIALIZABLE do not
- *		give.
+ *		give.  Checked before the first look, so that the error does not
+ *		depend on whether a message happens to be visible.
  */
 void
 queue_wait_check(void)
@@ -143,11 +163,21 @@ void
 queue_wait_begin(Oid relid)
 {
 	WaitSlot   *slot;
+	uint32		expected = 0;
 
 	if (wait_slots == NULL)
 		return;
+	if (!cleanup_registered)
+	{
+		before_shmem_exit(queue_wait_cleanup, (Datum) 0);
+		cleanup_registered = true;
+	}
 	slot = slot_of(relid);
+	my_slot = slot;
 	pg_atomic_fetch_add_u32(&slot->sleepers, 1);
+	if (!pg_atomic_compare_exchange_u32(&slot->owner, &expected, (uint32) relid) &&
+		expected != (uint32) relid)
+		pg_atomic_write_u32(&slot->owner, SLOT_SHARED);
 	ConditionVariablePrepareToSleep(&slot->cv);
 }
 
@@ -167,13 +197,32 @@ queue_wait_sleep(Oid relid, long timeout_ms)
 	(void) ConditionVariableTimedSleep(&slot_of(relid)->cv, timeout_ms, PG_WAIT_EXTENSION);
 }
 
+/*
+ * queue_wait_end
+ *		Leave the slot; the last sleeper to leave clears its owner.
+ */
 void
 queue_wait_end(Oid relid)
 {
-	if (wait_slots == NULL)
+	WaitSlot   *slot = my_slot;
+
+	if (wait_slots == NULL || slot == NULL)
 		return;
+	my_slot = NULL;
 	ConditionVariableCancelSleep();
-	pg_atomic_fetch_sub_u32(&slot_of(relid)->sleepers, 1);
+	if (pg_atomic_sub_fetch_u32(&slot->sleepers, 1) == 0)
+		pg_atomic_write_u32(&slot->owner, 0);
+}
+
+/*
+ * queue_wait_cleanup
+ *		A backend terminated while it slept (FATAL skips PG_FINALLY) leaves
+ *		its slot here.
+ */
+static void
+queue_wait_cleanup(int code, Datum arg)
+{
+	queue_wait_end(InvalidOid);
 }
 
 /*

@@ -16,6 +16,10 @@
  * whose last delivery timed out, and deletes archived messages past their
  * retention, each in bounded batches.
  *
+ * DROP DATABASE and the other commands that need a database to
+ * themselves stop its worker first (a ProcessUtility hook), and the
+ * launcher leaves the database alone for ten seconds.
+ *
  * Both processes start only once recovery is finished, so nothing runs
  * (or writes) on a hot standby, and both start when it is promoted.  They
  * reload their settings on SIGHUP and exit on SIGTERM; the postmaster
@@ -32,6 +36,8 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_database.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -47,6 +53,7 @@
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -68,6 +75,7 @@ typedef struct WorkerSlot
 	bool		has_extension;	/* as of the last probe */
 	TimestampTz last_probe;
 	TimestampTz last_run;		/* end of the last step */
+	TimestampTz paused_until;	/* not restarted before (DROP DATABASE) */
 	int64		runs;
 	int64		dead_lettered;
 	int64		purged;
@@ -85,6 +93,12 @@ typedef struct WorkerShared
 } WorkerShared;
 
 static WorkerShared *worker_shared = NULL;
+
+static ProcessUtility_hook_type prev_process_utility = NULL;
+static void queue_process_utility(PlannedStmt *pstmt, const char *queryString,
+								  bool readOnlyTree, ProcessUtilityContext context,
+								  ParamListInfo params, QueryEnvironment *queryEnv,
+								  DestReceiver *dest, QueryCompletion *qc);
 
 PGDLLEXPORT void queue_launcher_main(Datum main_arg);
 PGDLLEXPORT void queue_worker_main(Datum main_arg);
@@ -132,6 +146,9 @@ queue_worker_register(void)
 	strlcpy(worker.bgw_name, "queue launcher", BGW_MAXLEN);
 	strlcpy(worker.bgw_type, "queue launcher", BGW_MAXLEN);
 	RegisterBackgroundWorker(&worker);
+
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = queue_process_utility;
 }
 
 /*
@@ -294,7 +311,9 @@ launcher_scan(bool probe_all)
 
 		SpinLockAcquire(&worker_shared->mutex);
 		slot = slot_for(dbid, true);
-		due = slot != NULL &&
+		/* a worker may survive from an earlier launcher */
+		due = slot != NULL && (slot->pid == 0 || kill(slot->pid, 0) != 0) &&
+			slot->paused_until <= now &&
 			(probe_all || slot->has_extension ||
 			 TimestampDifferenceExceeds(slot->last_probe, now, PROBE_INTERVAL * 1000));
 		SpinLockRelease(&worker_shared->mutex);
@@ -370,7 +389,79 @@ queue_launcher_main(Datum main_arg)
 	SpinLockAcquire(&worker_shared->mutex);
 	worker_shared->launcher_latch = NULL;
 	SpinLockRelease(&worker_shared->mutex);
-	proc_exit(0);
+
+	/* exit code 1: the postmaster starts the launcher again (unless it is
+	 * shutting down), so a terminated launcher comes back */
+	proc_exit(1);
+}
+
+/*
+ * queue_worker_release_database
+ *		DROP DATABASE (and CREATE DATABASE from a template, ALTER DATABASE
+ *		RENAME or SET TABLESPACE) need the database to themselves: stop its
+ *		worker and keep the launcher from starting it again for a while.
+ */
+static void
+queue_worker_release_database(const char *dbname)
+{
+	Oid			dbid = get_database_oid(dbname, true);
+	WorkerSlot *slot;
+	pid_t		pid = 0;
+
+	if (!OidIsValid(dbid) || worker_shared == NULL)
+		return;
+	SpinLockAcquire(&worker_shared->mutex);
+	slot = slot_for(dbid, false);
+	if (slot)
+	{
+		slot->paused_until = GetCurrentTimestamp() + 10 * USECS_PER_SEC;
+		pid = slot->pid;
+	}
+	SpinLockRelease(&worker_shared->mutex);
+	if (pid != 0)
+		kill(pid, SIGTERM);
+}
+
+/*
+ * queue_process_utility
+ *		Let the commands that need a database to themselves have it.
+ */
+static void
+queue_process_utility(PlannedStmt *pstmt, const char *queryString,
+					  bool readOnlyTree, ProcessUtilityContext context,
+					  ParamListInfo params, QueryEnvironment *queryEnv,
+					  DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	const char *dbname = NULL;
+	ListCell   *lc;
+
+	if (IsA(parsetree, DropdbStmt))
+		dbname = ((DropdbStmt *) parsetree)->dbname;
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+		dbname = ((RenameStmt *) parsetree)->subname;
+	else if (IsA(parsetree, AlterDatabaseStmt))
+		dbname = ((AlterDatabaseStmt *) parsetree)->dbname;
+	else if (IsA(parsetree, CreatedbStmt))
+	{
+		foreach(lc, ((CreatedbStmt *) parsetree)->options)
+		{
+			DefElem    *def = lfirst_node(DefElem, lc);
+
+			if (strcmp(def->defname, "template") == 0 && def->arg != NULL)
+				dbname = defGetString(def);
+		}
+	}
+	if (dbname)
+		queue_worker_release_database(dbname);
+
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context,
+							 params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
 }
 
 /*
@@ -478,6 +569,21 @@ worker_step(WorkerSlot *slot)
 	return has_extension;
 }
 
+/*
+ * worker_forget_pid
+ *		However the worker exits, its slot no longer names it.
+ */
+static void
+worker_forget_pid(int code, Datum arg)
+{
+	WorkerSlot *slot = (WorkerSlot *) DatumGetPointer(arg);
+
+	SpinLockAcquire(&worker_shared->mutex);
+	if (slot->pid == MyProcPid)
+		slot->pid = 0;
+	SpinLockRelease(&worker_shared->mutex);
+}
+
 void
 queue_worker_main(Datum main_arg)
 {
@@ -490,13 +596,17 @@ queue_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
 
+	/* one worker per database, even if two launchers raced */
 	SpinLockAcquire(&worker_shared->mutex);
 	slot = slot_for(dbid, true);
-	if (slot)
+	if (slot && slot->pid != 0 && slot->pid != MyProcPid && kill(slot->pid, 0) == 0)
+		slot = NULL;
+	else if (slot)
 		slot->pid = MyProcPid;
 	SpinLockRelease(&worker_shared->mutex);
 	if (slot == NULL)
 		proc_exit(0);
+	before_shmem_exit(worker_forget_pid, PointerGetDatum(slot));
 
 	step_context = AllocSetContextCreate(TopMemoryContext, "queue worker step",
 										 ALLOCSET_DEFAULT_SIZES);
