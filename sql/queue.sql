@@ -649,6 +649,12 @@ LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_failed_deliveries_sql';
 
+CREATE FUNCTION queue._requeue_failure(relid oid, id bigint)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_requeue_failure_sql';
+
 CREATE FUNCTION queue._count_dead(relid oid, n bigint)
 RETURNS void
 LANGUAGE c VOLATILE STRICT
@@ -700,7 +706,7 @@ BEGIN
 	failures_counted := 0;
 
 	FOR r IN
-		SELECT f.id, q.queue_name
+		SELECT f.relid, f.id, q.queue_name
 		  FROM queue._failed_deliveries(batch) f
 		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) f.relid
 		  JOIN queue.registry q
@@ -708,11 +714,28 @@ BEGIN
 		   AND c.relnamespace OPERATOR(pg_catalog.=) 'queue'::pg_catalog.regnamespace
 	LOOP
 		BEGIN
-			EXECUTE format('UPDATE queue.%I SET delivery_count = delivery_count + 1 WHERE id = $1',
-						   'q_' || r.queue_name)
+			/*
+			 * Not while the message is handed out to another consumer (its
+			 * receipt must stay valid) or locked by one (no waiting): then
+			 * the failure is counted in a later step.
+			 */
+			EXECUTE format(
+				'UPDATE queue.%1$I SET delivery_count = delivery_count + 1 '
+				' WHERE id = (SELECT id FROM queue.%1$I WHERE id = $1'
+				'               AND NOT (leased AND visible_at > clock_timestamp())'
+				'             FOR UPDATE SKIP LOCKED)',
+				'q_' || r.queue_name)
 				USING r.id;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			failures_counted := failures_counted + n;
+			IF n OPERATOR(pg_catalog.=) 0 THEN
+				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I WHERE id = $1)',
+							   'q_' || r.queue_name)
+					INTO due USING r.id;
+				IF due THEN
+					PERFORM queue._requeue_failure(r.relid, r.id);
+				END IF;
+			END IF;
 		EXCEPTION WHEN undefined_table THEN
 			NULL;
 		END;
@@ -845,7 +868,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM queue._check_name(topic, 'topic name');
-	PERFORM queue._check_name(queue_name);
+	PERFORM queue._lock_queue(queue_name);
 	DELETE FROM queue.bindings b
 	 WHERE b.topic OPERATOR(pg_catalog.=) unbind.topic
 	   AND b.queue_name OPERATOR(pg_catalog.=) unbind.queue_name;

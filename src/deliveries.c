@@ -19,7 +19,9 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
+#include "storage/procarray.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -39,6 +41,8 @@ typedef struct FailedDelivery
 	Oid			dbid;
 	Oid			relid;
 	int64		id;
+	TransactionId xid;			/* valid: failed only if this prepared
+								 * transaction rolls back */
 } FailedDelivery;
 
 typedef struct FailedRing
@@ -66,6 +70,7 @@ static int	nhanded = 0;
 static int	handed_size = 0;
 
 PG_FUNCTION_INFO_V1(queue_failed_deliveries_sql);
+PG_FUNCTION_INFO_V1(queue_requeue_failure_sql);
 
 static void deliveries_xact_callback(XactEvent event, void *arg);
 static void deliveries_subxact_callback(SubXactEvent event,
@@ -141,7 +146,7 @@ queue_note_delivery(Oid relid, int64 id, bool count_failure)
  *		says how many in queue.worker_status.
  */
 static void
-report_failed(int from)
+report_failed(int from, TransactionId xid)
 {
 	int			i;
 
@@ -158,13 +163,15 @@ report_failed(int from)
 		ring->items[ring->head % FAILED_RING_SIZE].dbid = MyDatabaseId;
 		ring->items[ring->head % FAILED_RING_SIZE].relid = handed[i].relid;
 		ring->items[ring->head % FAILED_RING_SIZE].id = handed[i].id;
+		ring->items[ring->head % FAILED_RING_SIZE].xid = xid;
 		ring->head++;
 	}
 	SpinLockRelease(&ring->mutex);
 
 	/* those messages are visible again now */
-	for (i = from; i < nhanded; i++)
-		queue_wake_waiters(handed[i].relid, 1);
+	if (!TransactionIdIsValid(xid))
+		for (i = from; i < nhanded; i++)
+			queue_wake_waiters(handed[i].relid, 1);
 }
 
 static void
@@ -177,10 +184,16 @@ deliveries_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			nhanded = 0;
 			break;
+		case XACT_EVENT_PRE_PREPARE:
+			/* the outcome comes later, maybe in another backend */
+			if (nhanded > 0 && ring != NULL)
+				report_failed(0, GetTopTransactionIdIfAny());
+			nhanded = 0;
+			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			if (nhanded > 0 && ring != NULL)
-				report_failed(0);
+				report_failed(0, InvalidTransactionId);
 			nhanded = 0;
 			break;
 		default:
@@ -218,7 +231,7 @@ deliveries_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	else if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
 		if (ring != NULL)
-			report_failed(first);
+			report_failed(first, InvalidTransactionId);
 		nhanded = first;
 	}
 }
@@ -228,7 +241,9 @@ deliveries_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
  *		RETURNS TABLE (relid oid, id bigint)
  *
  * Take up to max failed deliveries of the current database off the ring,
- * for the worker.  Entries of other databases are put back at the head.
+ * for the worker.  Entries of other databases, and of prepared
+ * transactions not yet committed or rolled back, are put back at the head;
+ * those of prepared transactions that committed are dropped.
  */
 Datum
 queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
@@ -252,11 +267,13 @@ queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 	{
 		FailedDelivery *item = &ring->items[ring->tail % FAILED_RING_SIZE];
 
-		if (item->dbid == MyDatabaseId)
-			mine[nmine++] = *item;
-		else
-			others[nothers++] = *item;
 		ring->tail++;
+		if (item->dbid != MyDatabaseId ||
+			(TransactionIdIsValid(item->xid) && TransactionIdIsInProgress(item->xid)))
+			others[nothers++] = *item;	/* not ours, or not decided yet */
+		else if (!TransactionIdIsValid(item->xid) || TransactionIdDidAbort(item->xid))
+			mine[nmine++] = *item;
+		/* else: the prepared transaction committed, nothing failed */
 	}
 	/* others go back (the ring has room: they were just taken off it) */
 	for (i = 0; i < nothers; i++)
@@ -293,4 +310,32 @@ queue_failures_dropped(void)
 	dropped = (int64) ring->dropped;
 	SpinLockRelease(&ring->mutex);
 	return dropped;
+}
+
+/*
+ * queue._requeue_failure(relid oid, id bigint)
+ *		Put a failed delivery back for a later step: the worker does not
+ *		count it while the message is handed out to someone else (that
+ *		would invalidate the receipt they hold) or locked by a consumer.
+ */
+Datum
+queue_requeue_failure_sql(PG_FUNCTION_ARGS)
+{
+	if (ring == NULL)
+		PG_RETURN_VOID();
+	SpinLockAcquire(&ring->mutex);
+	if (ring->head - ring->tail < FAILED_RING_SIZE)
+	{
+		FailedDelivery *item = &ring->items[ring->head % FAILED_RING_SIZE];
+
+		item->dbid = MyDatabaseId;
+		item->relid = PG_GETARG_OID(0);
+		item->id = PG_GETARG_INT64(1);
+		item->xid = InvalidTransactionId;
+		ring->head++;
+	}
+	else
+		ring->dropped++;
+	SpinLockRelease(&ring->mutex);
+	PG_RETURN_VOID();
 }

@@ -465,23 +465,54 @@ queue_process_utility(PlannedStmt *pstmt, const char *queryString,
 }
 
 /*
- * queue._worker_wake()
- *		Ask the launcher to probe every database now (called by CREATE
- *		EXTENSION, so that a new database gets its worker at once).
+ * wake_launcher
+ *		Ask the launcher to probe every database now.
  */
-Datum
-queue_worker_wake_sql(PG_FUNCTION_ARGS)
+static void
+wake_launcher(void)
 {
-	Latch	   *latch = NULL;
+	Latch	   *latch;
 
-	if (worker_shared == NULL)
-		PG_RETURN_BOOL(false);
 	SpinLockAcquire(&worker_shared->mutex);
 	worker_shared->rescan = true;
 	latch = worker_shared->launcher_latch;
 	SpinLockRelease(&worker_shared->mutex);
 	if (latch)
 		SetLatch(latch);
+}
+
+static bool wake_at_commit = false;
+
+static void
+worker_wake_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT && wake_at_commit)
+		wake_launcher();
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		wake_at_commit = false;
+}
+
+/*
+ * queue._worker_wake()
+ *		Ask the launcher to probe every database once this transaction
+ *		commits (CREATE EXTENSION calls it, so that the database gets its
+ *		worker at once; before the commit the worker would not see the
+ *		extension).
+ */
+Datum
+queue_worker_wake_sql(PG_FUNCTION_ARGS)
+{
+	static bool registered = false;
+
+	if (worker_shared == NULL)
+		PG_RETURN_BOOL(false);
+	if (!registered)
+	{
+		RegisterXactCallback(worker_wake_xact_callback, NULL);
+		registered = true;
+	}
+	wake_at_commit = true;
 	PG_RETURN_BOOL(true);
 }
 
@@ -559,7 +590,7 @@ worker_step(WorkerSlot *slot)
 	SpinLockAcquire(&worker_shared->mutex);
 	slot->has_extension = has_extension;
 	slot->last_probe = GetCurrentTimestamp();
-	if (has_extension)
+	if (has_extension && queue_worker_enabled)
 	{
 		slot->last_run = slot->last_probe;
 		slot->runs++;
