@@ -1,0 +1,2 @@
+-- idempotency benchmark, side A: a plain send, one per transaction.
+SELECT queue.send('bench', :body::jsonb);
