@@ -297,6 +297,37 @@ my $p5 = make_poison($node, 'db3', 'p');
 ok(poll_within($node, 10, 'db3', in_dead_letters($node, 'db3', 'p', $p5)),
 	'after crash recovery the workers dead-letter');
 
+# kill -9 of the postmaster: its children go too (the workers notice the
+# postmaster's death), and a new start brings the workers back.
+$node->kill9;
+my $started = 0;
+for (1 .. 100)
+{
+	# the old postmaster and its children may be around for a moment (as
+	# in postgres' src/test/recovery/t/017_shm.pl)
+	last if ($started = $node->start(fail_ok => 1));
+	usleep(100_000);
+	$node->stop('fast', fail_ok => 1);
+}
+ok($started, 'kill -9 of the postmaster: the server starts again');
+ok( wait_for_worker($node, 30, 'db1')
+	  && wait_for_worker($node, 30, 'db3'),
+	'kill -9 of the postmaster: the workers are back');
+
+# DROP EXTENSION: the worker of that database goes; CREATE EXTENSION
+# again: it comes back.
+$node->safe_psql('db3', 'DROP EXTENSION queue CASCADE');
+ok(poll_within($node, 10, 'postgres', q{
+	SELECT count(*) = 0 FROM pg_stat_activity
+	 WHERE backend_type = 'queue worker' AND datname = 'db3'}),
+	'DROP EXTENSION: the worker of the database exits');
+is($node->safe_psql('db1', q{SELECT count(*) FROM queue.worker_status WHERE database = 'db3'}),
+	'0', 'DROP EXTENSION: worker_status has no row for the database');
+$t0 = time;
+$node->safe_psql('db3', 'CREATE EXTENSION queue');
+ok(wait_for_worker($node, 10, 'db3'), 'CREATE EXTENSION again: the worker is back');
+cmp_ok(time - $t0, '<', 10, 'CREATE EXTENSION again: within a few seconds');
+
 # The launcher terminated (pg_terminate_backend sends SIGTERM): the
 # postmaster restarts it, and it restarts workers.
 my $launcher = $node->safe_psql('postgres', q{
@@ -338,6 +369,16 @@ ok(poll_within($node, 10, 'db1', q{
 	SELECT count(*) = 0 FROM queue.worker_status WHERE database IS NULL}),
 	'worker_status forgets the dropped database');
 isnt(worker_pid($node, 'db1'), '', 'the worker of db1 goes on');
+
+# Nor must it stop a database with the extension from being copied.
+($ret, $stdout, $stderr) = $node->psql('postgres', 'CREATE DATABASE db1_copy TEMPLATE db1');
+is($ret, 0, 'CREATE DATABASE ... TEMPLATE a database with the extension succeeds')
+  or diag $stderr;
+SKIP:
+{
+	skip 'no copy', 1 if $ret != 0;
+	ok(wait_for_worker($node, 15, 'db1_copy'), 'the copy gets a worker of its own');
+}
 
 $node->stop;
 
