@@ -320,6 +320,20 @@ is(sql(qq{SELECT queue.ack('receipt', $id, $receipt)}), 't',
 	"receipt: B's ack with its receipt succeeds after the worker counted A's failure");
 in_one_place('receipt', 'acked');
 
+# A's failure is not lost when B's delivery times out: it is counted then
+# (or before B's read, if the worker was quicker), once.
+sql(q{SELECT queue.create('deferred')});
+$id = last_line(q{SELECT queue.send('deferred', '{"job": "d"}')});
+($a_id, $b_got) = split /\n/, sql(q{
+	BEGIN; SELECT id FROM queue.read('deferred'); ROLLBACK;
+	SELECT id || ':' || delivery_count FROM queue.read('deferred', 1, '1 second');});
+($b_id, $receipt) = split /:/, $b_got;
+ok($a_id == $id && $b_id == $id, "deferred: A rolled back, B got delivery $receipt for 1 s");
+ok(poll_where('deferred', $id, 'queue:2'),
+	"deferred: A's failure counted, at the latest after B's delivery timed out");
+worker_steps(2);
+is(where('deferred', $id), 'queue:2', 'deferred: counted once');
+
 # The same, with B still in its transaction: the worker must not wait for
 # B (it would hold up every queue of the database) ...
 sql(q{SELECT queue.create('held'); SELECT queue.create('other', max_deliveries => 1)});
