@@ -644,12 +644,12 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_worker_wake_sql';
 
 CREATE FUNCTION queue._failed_deliveries(max integer)
-RETURNS TABLE (relid oid, id bigint)
+RETURNS TABLE (relid oid, id bigint, failures integer)
 LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_failed_deliveries_sql';
 
-CREATE FUNCTION queue._requeue_failure(relid oid, id bigint)
+CREATE FUNCTION queue._requeue_failure(relid oid, id bigint, failures integer)
 RETURNS void
 LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
@@ -706,7 +706,7 @@ BEGIN
 	failures_counted := 0;
 
 	FOR r IN
-		SELECT f.relid, f.id, q.queue_name
+		SELECT f.relid, f.id, f.failures, q.queue_name
 		  FROM queue._failed_deliveries(batch) f
 		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) f.relid
 		  JOIN queue.registry q
@@ -720,20 +720,20 @@ BEGIN
 			 * the failure is counted in a later step.
 			 */
 			EXECUTE format(
-				'UPDATE queue.%1$I SET delivery_count = delivery_count + 1 '
+				'UPDATE queue.%1$I SET delivery_count = delivery_count + $2 '
 				' WHERE id = (SELECT id FROM queue.%1$I WHERE id = $1'
 				'               AND NOT (leased AND visible_at > clock_timestamp())'
 				'             FOR UPDATE SKIP LOCKED)',
 				'q_' || r.queue_name)
-				USING r.id;
+				USING r.id, r.failures;
 			GET DIAGNOSTICS n = ROW_COUNT;
-			failures_counted := failures_counted + n;
+			failures_counted := failures_counted + n * r.failures;
 			IF n OPERATOR(pg_catalog.=) 0 THEN
 				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I WHERE id = $1)',
 							   'q_' || r.queue_name)
 					INTO due USING r.id;
 				IF due THEN
-					PERFORM queue._requeue_failure(r.relid, r.id);
+					PERFORM queue._requeue_failure(r.relid, r.id, r.failures);
 				END IF;
 			END IF;
 		EXCEPTION WHEN undefined_table THEN

@@ -8,12 +8,22 @@
  * rolls back, the increment is rolled back with it, and a message that
  * makes every consumer fail would circle forever.  So each backend
  * remembers the messages it handed out in the current transaction, and
- * when the (sub)transaction that read them aborts, it passes them through
- * a ring in shared memory to the background worker, which counts the
- * failed delivery in a transaction of its own and dead-letters the message
- * once it has been delivered max_deliveries times.  Needs the library
- * preloaded; the ring is not crash-safe (a server crash forgets the
- * failures not yet counted).
+ * when the (sub)transaction that read them aborts, it adds the failed
+ * deliveries to a table in shared memory, keyed by message:
+ *
+ *	- the next read of the message takes the pending failures over into
+ *	  the delivery_count it writes (and gives them back if it rolls back
+ *	  too), and does not hand the message out once they make it reach
+ *	  max_deliveries, so a crash loop ends at max_deliveries at once;
+ *	- the background worker takes the failures of messages nobody reads
+ *	  and counts them in a transaction of its own; a message that has
+ *	  reached max_deliveries then moves to the dead letters.
+ *
+ * A prepared transaction's outcome comes later, maybe in another backend:
+ * its deliveries go to a ring with its xid, and the worker turns them into
+ * failures if it rolls back.  Needs the library preloaded; none of this is
+ * crash-safe (a server crash forgets failures not yet counted), and a full
+ * table drops failures (queue.worker_status.failures_dropped says so).
  *
  *-------------------------------------------------------------------------
  */
@@ -21,12 +31,13 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
-#include "storage/procarray.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/memutils.h"
@@ -34,27 +45,40 @@
 
 #include "queue.h"
 
-#define FAILED_RING_SIZE 65536
+/* pending failures by message: open addressing, probes bounded */
+#define PENDING_SLOTS 16384
+#define PENDING_MAX_PROBE 64
+/* deliveries of prepared transactions */
+#define PREPARED_RING_SIZE 4096
 
-typedef struct FailedDelivery
+typedef struct PendingFailure
+{
+	Oid			dbid;			/* InvalidOid: never used */
+	Oid			relid;
+	int64		id;
+	int32		failures;		/* 0: free again */
+} PendingFailure;
+
+typedef struct PreparedDelivery
 {
 	Oid			dbid;
 	Oid			relid;
 	int64		id;
-	TransactionId xid;			/* valid: failed only if this prepared
-								 * transaction rolls back */
-} FailedDelivery;
+	TransactionId xid;
+} PreparedDelivery;
 
-typedef struct FailedRing
+typedef struct DeliveriesShared
 {
 	slock_t		mutex;
-	uint64		head;			/* next slot to write */
-	uint64		tail;			/* next slot to read */
-	uint64		dropped;		/* failures lost because the ring was full */
-	FailedDelivery items[FAILED_RING_SIZE];
-} FailedRing;
+	pg_atomic_uint32 npending;	/* entries with failures > 0 */
+	uint64		dropped;
+	uint64		prepared_head;
+	uint64		prepared_tail;
+	PreparedDelivery prepared[PREPARED_RING_SIZE];
+	PendingFailure pending[PENDING_SLOTS];
+} DeliveriesShared;
 
-static FailedRing *ring = NULL;
+static DeliveriesShared *shared = NULL;
 
 /* what this backend handed out in its current transaction */
 typedef struct HandedOut
@@ -62,6 +86,7 @@ typedef struct HandedOut
 	Oid			relid;
 	int			nest_level;
 	int64		id;
+	int32		taken;			/* pending failures it took over */
 	bool		count_failure;	/* false for pop: at-most-once, only wake */
 } HandedOut;
 
@@ -81,7 +106,7 @@ static void deliveries_subxact_callback(SubXactEvent event,
 void
 queue_deliveries_shmem_request(void)
 {
-	RequestAddinShmemSpace(MAXALIGN(sizeof(FailedRing)));
+	RequestAddinShmemSpace(MAXALIGN(sizeof(DeliveriesShared)));
 }
 
 void
@@ -90,11 +115,12 @@ queue_deliveries_shmem_startup(void)
 	bool		found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	ring = ShmemInitStruct("queue failed deliveries", sizeof(FailedRing), &found);
+	shared = ShmemInitStruct("queue failed deliveries", sizeof(DeliveriesShared), &found);
 	if (!found)
 	{
-		SpinLockInit(&ring->mutex);
-		ring->head = ring->tail = ring->dropped = 0;
+		memset(shared, 0, sizeof(DeliveriesShared));
+		SpinLockInit(&shared->mutex);
+		pg_atomic_init_u32(&shared->npending, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -111,16 +137,116 @@ queue_deliveries_init(void)
 }
 
 /*
+ * pending_slot
+ *		The slot of a message, or a free one for it when create is true;
+ *		NULL when there is none within PENDING_MAX_PROBE slots of its hash
+ *		(emptied slots are reused, so that a long-running server does not
+ *		end up probing the whole table).  Caller holds the mutex.
+ */
+static PendingFailure *
+pending_slot(Oid dbid, Oid relid, int64 id, bool create)
+{
+	uint32		h = (uint32) (dbid * 2654435761u) ^ (uint32) (relid * 40503u) ^
+		(uint32) (id * 2246822519u) ^ (uint32) (id >> 32);
+	PendingFailure *free_slot = NULL;
+	int			i;
+
+	for (i = 0; i < PENDING_MAX_PROBE; i++)
+	{
+		PendingFailure *slot = &shared->pending[(h + i) % PENDING_SLOTS];
+
+		if (slot->dbid == InvalidOid)
+		{
+			/* the end of the probe sequence: the key is not there */
+			if (!create)
+				return NULL;
+			return free_slot ? free_slot : slot;
+		}
+		if (slot->dbid == dbid && slot->relid == relid && slot->id == id)
+			return slot;
+		if (slot->failures == 0 && free_slot == NULL)
+			free_slot = slot;
+	}
+	return create ? free_slot : NULL;
+}
+
+/*
+ * pending_add
+ *		Add failed deliveries of a message.  Caller holds the mutex.
+ */
+static void
+pending_add(Oid dbid, Oid relid, int64 id, int32 failures)
+{
+	PendingFailure *slot = pending_slot(dbid, relid, id, true);
+
+	if (slot == NULL)
+	{
+		shared->dropped += failures;
+		return;
+	}
+	if (slot->failures == 0)
+	{
+		slot->dbid = dbid;
+		slot->relid = relid;
+		slot->id = id;
+		pg_atomic_fetch_add_u32(&shared->npending, 1);
+	}
+	slot->failures += failures;
+}
+
+/*
+ * pending_take
+ *		Take the pending failures of a message (or only look at them).
+ *		Caller holds the mutex.
+ */
+static int32
+pending_take(Oid dbid, Oid relid, int64 id, bool take)
+{
+	PendingFailure *slot = pending_slot(dbid, relid, id, false);
+	int32		failures;
+
+	if (slot == NULL || slot->failures == 0)
+		return 0;
+	failures = slot->failures;
+	if (take)
+	{
+		slot->failures = 0;
+		pg_atomic_fetch_sub_u32(&shared->npending, 1);
+	}
+	return failures;
+}
+
+/*
+ * queue_pending_failures
+ *		Failed deliveries of a message not yet in its delivery_count; with
+ *		take, they are handed over to the caller, who writes them into the
+ *		row (and gives them back if its transaction rolls back: see
+ *		queue_note_delivery).
+ */
+int32
+queue_pending_failures(Oid relid, int64 id, bool take)
+{
+	int32		failures;
+
+	if (shared == NULL || pg_atomic_read_u32(&shared->npending) == 0)
+		return 0;
+	SpinLockAcquire(&shared->mutex);
+	failures = pending_take(MyDatabaseId, relid, id, take);
+	SpinLockRelease(&shared->mutex);
+	return failures;
+}
+
+/*
  * queue_note_delivery
- *		Remember that this transaction handed out a message (or, for pop,
- *		took messages away: a rollback makes them visible again, and
- *		readers waiting for them must be woken, but the delivery does not
- *		count as a failed one).
+ *		Remember that this transaction handed out a message, taking over
+ *		'taken' pending failures (or, for pop, took it away: a rollback
+ *		makes it visible again, and readers waiting for it must be woken,
+ *		but that does not count as a failed delivery).
  */
 void
-queue_note_delivery(Oid relid, int64 id, bool count_failure)
+queue_note_delivery(Oid relid, int64 id, int32 taken, bool count_failure)
 {
-	if (ring == NULL)
+	if (shared == NULL)
 		return;					/* not preloaded: nobody would count them */
 	if (nhanded == handed_size)
 	{
@@ -135,38 +261,45 @@ queue_note_delivery(Oid relid, int64 id, bool count_failure)
 	handed[nhanded].relid = relid;
 	handed[nhanded].nest_level = GetCurrentTransactionNestLevel();
 	handed[nhanded].id = id;
+	handed[nhanded].taken = taken;
 	handed[nhanded].count_failure = count_failure;
 	nhanded++;
 }
 
 /*
  * report_failed
- *		Hand the deliveries from index 'from' on to the worker.  Runs in
- *		abort processing, so it must not fail: a full ring drops them and
- *		says how many in queue.worker_status.
+ *		The deliveries from index 'from' on failed (xid invalid), or will
+ *		have failed if prepared transaction xid rolls back.  Runs in abort
+ *		processing, so it must not fail: what finds no room is dropped and
+ *		counted.
  */
 static void
 report_failed(int from, TransactionId xid)
 {
 	int			i;
 
-	SpinLockAcquire(&ring->mutex);
+	SpinLockAcquire(&shared->mutex);
 	for (i = from; i < nhanded; i++)
 	{
 		if (!handed[i].count_failure)
 			continue;
-		if (ring->head - ring->tail >= FAILED_RING_SIZE)
+		if (!TransactionIdIsValid(xid))
+			pending_add(MyDatabaseId, handed[i].relid, handed[i].id,
+						1 + handed[i].taken);
+		else if (shared->prepared_head - shared->prepared_tail < PREPARED_RING_SIZE)
 		{
-			ring->dropped++;
-			continue;
+			PreparedDelivery *item =
+				&shared->prepared[shared->prepared_head++ % PREPARED_RING_SIZE];
+
+			item->dbid = MyDatabaseId;
+			item->relid = handed[i].relid;
+			item->id = handed[i].id;
+			item->xid = xid;
 		}
-		ring->items[ring->head % FAILED_RING_SIZE].dbid = MyDatabaseId;
-		ring->items[ring->head % FAILED_RING_SIZE].relid = handed[i].relid;
-		ring->items[ring->head % FAILED_RING_SIZE].id = handed[i].id;
-		ring->items[ring->head % FAILED_RING_SIZE].xid = xid;
-		ring->head++;
+		else
+			shared->dropped++;
 	}
-	SpinLockRelease(&ring->mutex);
+	SpinLockRelease(&shared->mutex);
 
 	/* those messages are visible again now */
 	if (!TransactionIdIsValid(xid))
@@ -186,13 +319,13 @@ deliveries_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			/* the outcome comes later, maybe in another backend */
-			if (nhanded > 0 && ring != NULL)
+			if (nhanded > 0 && shared != NULL)
 				report_failed(0, GetTopTransactionIdIfAny());
 			nhanded = 0;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			if (nhanded > 0 && ring != NULL)
+			if (nhanded > 0 && shared != NULL)
 				report_failed(0, InvalidTransactionId);
 			nhanded = 0;
 			break;
@@ -230,7 +363,7 @@ deliveries_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 	else if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
-		if (ring != NULL)
+		if (shared != NULL)
 			report_failed(first, InvalidTransactionId);
 		nhanded = first;
 	}
@@ -238,104 +371,126 @@ deliveries_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 /*
  * queue._failed_deliveries(max integer)
- *		RETURNS TABLE (relid oid, id bigint)
+ *		RETURNS TABLE (relid oid, id bigint, failures integer)
  *
- * Take up to max failed deliveries of the current database off the ring,
- * for the worker.  Entries of other databases, and of prepared
- * transactions not yet committed or rolled back, are put back at the head;
- * those of prepared transactions that committed are dropped.
+ * For the worker: take the pending failures of up to max messages of the
+ * current database.  Deliveries of prepared transactions that rolled back
+ * become failures first; those of prepared transactions that committed
+ * are forgotten.
  */
 Datum
 queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32		max = PG_GETARG_INT32(0);
-	FailedDelivery *mine;
-	FailedDelivery *others;
+	PendingFailure *mine;
+	PreparedDelivery *undecided;
 	int			nmine = 0;
-	int			nothers = 0;
+	int			nundecided = 0;
+	uint64		n;
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (ring == NULL || max <= 0)
+	if (shared == NULL || max <= 0)
 		return (Datum) 0;
 
-	mine = palloc(sizeof(FailedDelivery) * max);
-	others = palloc(sizeof(FailedDelivery) * max);
-	SpinLockAcquire(&ring->mutex);
-	while (ring->tail < ring->head && nmine < max && nothers < max)
-	{
-		FailedDelivery *item = &ring->items[ring->tail % FAILED_RING_SIZE];
+	mine = palloc(sizeof(PendingFailure) * max);
+	undecided = palloc(sizeof(PreparedDelivery) * PREPARED_RING_SIZE);
 
-		ring->tail++;
-		if (item->dbid != MyDatabaseId ||
-			(TransactionIdIsValid(item->xid) && TransactionIdIsInProgress(item->xid)))
-			others[nothers++] = *item;	/* not ours, or not decided yet */
-		else if (!TransactionIdIsValid(item->xid) || TransactionIdDidAbort(item->xid))
-			mine[nmine++] = *item;
-		/* else: the prepared transaction committed, nothing failed */
-	}
-	/* others go back (the ring has room: they were just taken off it) */
-	for (i = 0; i < nothers; i++)
+	/*
+	 * Prepared transactions first (their status is read outside the
+	 * spinlock, which must not be held across such calls).
+	 */
+	SpinLockAcquire(&shared->mutex);
+	n = shared->prepared_head - shared->prepared_tail;
+	for (i = 0; i < n; i++)
+		undecided[i] = shared->prepared[(shared->prepared_tail + i) % PREPARED_RING_SIZE];
+	shared->prepared_tail = shared->prepared_head;
+	SpinLockRelease(&shared->mutex);
+
+	for (i = 0; i < n; i++)
 	{
-		ring->items[ring->head % FAILED_RING_SIZE] = others[i];
-		ring->head++;
+		PreparedDelivery *item = &undecided[i];
+
+		if (item->dbid == MyDatabaseId && !TransactionIdIsInProgress(item->xid))
+		{
+			if (TransactionIdDidAbort(item->xid))
+			{
+				SpinLockAcquire(&shared->mutex);
+				pending_add(item->dbid, item->relid, item->id, 1);
+				SpinLockRelease(&shared->mutex);
+			}
+			continue;			/* decided: done with it */
+		}
+		undecided[nundecided++] = *item;
 	}
-	SpinLockRelease(&ring->mutex);
+
+	SpinLockAcquire(&shared->mutex);
+	for (i = 0; i < nundecided; i++)
+	{
+		if (shared->prepared_head - shared->prepared_tail >= PREPARED_RING_SIZE)
+		{
+			shared->dropped++;
+			continue;
+		}
+		shared->prepared[shared->prepared_head++ % PREPARED_RING_SIZE] = undecided[i];
+	}
+	for (i = 0; i < PENDING_SLOTS && nmine < max; i++)
+	{
+		PendingFailure *slot = &shared->pending[i];
+
+		if (slot->dbid == MyDatabaseId && slot->failures > 0)
+		{
+			mine[nmine++] = *slot;
+			slot->failures = 0;
+			pg_atomic_fetch_sub_u32(&shared->npending, 1);
+		}
+	}
+	SpinLockRelease(&shared->mutex);
 
 	for (i = 0; i < nmine; i++)
 	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
 
 		values[0] = ObjectIdGetDatum(mine[i].relid);
 		values[1] = Int64GetDatum(mine[i].id);
+		values[2] = Int32GetDatum(mine[i].failures);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
 }
 
 /*
+ * queue._requeue_failure(relid oid, id bigint, failures integer)
+ *		Give failures back for a later step: the worker does not count them
+ *		while the message is handed out to someone else (that would
+ *		invalidate the receipt they hold) or locked by a consumer.
+ */
+Datum
+queue_requeue_failure_sql(PG_FUNCTION_ARGS)
+{
+	if (shared == NULL)
+		PG_RETURN_VOID();
+	SpinLockAcquire(&shared->mutex);
+	pending_add(MyDatabaseId, PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_INT32(2));
+	SpinLockRelease(&shared->mutex);
+	PG_RETURN_VOID();
+}
+
+/*
  * queue_failures_dropped
- *		How many failed deliveries were lost because the ring was full.
+ *		How many failed deliveries were lost because a table was full.
  */
 int64
 queue_failures_dropped(void)
 {
 	int64		dropped;
 
-	if (ring == NULL)
+	if (shared == NULL)
 		return 0;
-	SpinLockAcquire(&ring->mutex);
-	dropped = (int64) ring->dropped;
-	SpinLockRelease(&ring->mutex);
+	SpinLockAcquire(&shared->mutex);
+	dropped = (int64) shared->dropped;
+	SpinLockRelease(&shared->mutex);
 	return dropped;
-}
-
-/*
- * queue._requeue_failure(relid oid, id bigint)
- *		Put a failed delivery back for a later step: the worker does not
- *		count it while the message is handed out to someone else (that
- *		would invalidate the receipt they hold) or locked by a consumer.
- */
-Datum
-queue_requeue_failure_sql(PG_FUNCTION_ARGS)
-{
-	if (ring == NULL)
-		PG_RETURN_VOID();
-	SpinLockAcquire(&ring->mutex);
-	if (ring->head - ring->tail < FAILED_RING_SIZE)
-	{
-		FailedDelivery *item = &ring->items[ring->head % FAILED_RING_SIZE];
-
-		item->dbid = MyDatabaseId;
-		item->relid = PG_GETARG_OID(0);
-		item->id = PG_GETARG_INT64(1);
-		item->xid = InvalidTransactionId;
-		ring->head++;
-	}
-	else
-		ring->dropped++;
-	SpinLockRelease(&ring->mutex);
-	PG_RETURN_VOID();
 }

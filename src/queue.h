@@ -146,7 +146,8 @@ extern TimestampTz queue_now(void);
 extern void queue_deliveries_shmem_request(void);
 extern void queue_deliveries_shmem_startup(void);
 extern void queue_deliveries_init(void);
-extern void queue_note_delivery(Oid relid, int64 id, bool count_failure);
+extern void queue_note_delivery(Oid relid, int64 id, int32 taken, bool count_failure);
+extern int32 queue_pending_failures(Oid relid, int64 id, bool take);
 extern int64 queue_failures_dropped(void);
 
 /* wait.c */

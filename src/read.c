@@ -103,9 +103,12 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 		TM_Result	result;
 		Datum		values[MSG_NATTS];
 		bool		nulls[MSG_NATTS];
+		int64		msg_id;
+		int32		failures;
 
 		CHECK_FOR_INTERRUPTS();
 		slot_getallattrs(found);
+		msg_id = DatumGetInt64(found->tts_values[MSG_ID]);
 		if (pass->only_priority_zero &&
 			DatumGetInt32(found->tts_values[MSG_PRIORITY]) != 0)
 			continue;
@@ -116,15 +119,20 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 								DatumGetTimestampTz(found->tts_values[MSG_VISIBLE_AT]));
 			continue;
 		}
-		/* delivered max_deliveries times already: the worker dead-letters it */
+		/*
+		 * Delivered max_deliveries times already, counting deliveries whose
+		 * transactions rolled back since: the worker dead-letters it.
+		 */
+		failures = pop ? 0 : queue_pending_failures(entry->relid, msg_id, false);
 		if (entry->max_deliveries > 0 &&
-			DatumGetInt32(found->tts_values[MSG_DELIVERY_COUNT]) >= entry->max_deliveries)
+			DatumGetInt32(found->tts_values[MSG_DELIVERY_COUNT]) + failures >=
+			entry->max_deliveries)
 			continue;
 
 		memcpy(values, found->tts_values, sizeof(values));
 		memcpy(nulls, found->tts_isnull, sizeof(nulls));
 		values[MSG_DELIVERY_COUNT] =
-			Int32GetDatum(DatumGetInt32(values[MSG_DELIVERY_COUNT]) + 1);
+			Int32GetDatum(DatumGetInt32(values[MSG_DELIVERY_COUNT]) + 1 + failures);
 
 		if (pop)
 		{
@@ -157,8 +165,11 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 			continue;
 
 		/* queue.message is the table's row without "leased" */
+		/* the pending failures are in the row now: take them over */
+		if (failures > 0)
+			failures = queue_pending_failures(entry->relid, msg_id, true);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		queue_note_delivery(entry->relid, DatumGetInt64(values[MSG_ID]), !pop);
+		queue_note_delivery(entry->relid, msg_id, failures, !pop);
 		n++;
 	}
 
@@ -257,7 +268,7 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 							DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
 														SPI_tuptable->tupdesc,
 														1, &isnull)),
-							true);
+							0, true);
 	}
 	queue_spi_finish();
 	return n;
@@ -370,7 +381,7 @@ queue_pop(PG_FUNCTION_ARGS)
 						   SPI_OK_SELECT, "pop");
 		return_spi_rows(rsinfo, n);
 		if (n > 0)
-			queue_note_delivery(entry->relid, 0, false);
+			queue_note_delivery(entry->relid, 0, 0, false);
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);

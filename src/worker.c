@@ -562,6 +562,15 @@ worker_step(WorkerSlot *slot)
 		Datum		args[1];
 		bool		isnull;
 
+		/*
+		 * DDL on a queue (drop, alter, DROP EXTENSION) wins over the worker:
+		 * a step that would wait for a table lock gives up on that queue
+		 * until the next step instead of holding the DDL up (or
+		 * deadlocking with it).
+		 */
+		if (SPI_execute("SET LOCAL lock_timeout = '50ms'", false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "queue worker: could not set lock_timeout");
+
 		args[0] = Int32GetDatum(queue_worker_batch);
 		rc = SPI_execute_with_args("SELECT dead_lettered, purged, forgotten, failures_counted "
 								   "FROM queue._worker_step($1)",
