@@ -777,12 +777,16 @@ BEGIN
 			GET DIAGNOSTICS n = ROW_COUNT;
 			purged := purged + n;
 
-			/* idempotency keys past the window */
+			/*
+			 * Idempotency keys past the window; the age is checked again on
+			 * the row deleted, which a send may have claimed again meanwhile.
+			 */
 			EXECUTE format(
 				'DELETE FROM queue.%1$I k WHERE k.key IN ('
 				'  SELECT key FROM queue.%1$I'
 				'   WHERE created_at < clock_timestamp() - $1'
-				'   ORDER BY created_at LIMIT $2)',
+				'   ORDER BY created_at LIMIT $2)'
+				'  AND k.created_at < clock_timestamp() - $1',
 				'k_' || r.queue_name)
 				USING r.dedup_window, batch;
 			GET DIAGNOSTICS n = ROW_COUNT;

@@ -14,12 +14,16 @@
 #include "access/tableam.h"
 #include "access/heapam.h"
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
@@ -108,6 +112,60 @@ send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
 	}
 	direct_close(&dt);
 	return true;
+}
+
+/*
+ * lock_group
+ *		On an ordered queue, senders of one group take turns until commit:
+ *		a message must not become visible before an earlier-numbered one of
+ *		its group that is still uncommitted, or the group would be read out
+ *		of order.  A transaction-level lock on (queue, group) taken before
+ *		the id is assigned does it.
+ */
+static void
+lock_group(QueueEntry *entry, uint32 hash)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, entry->relid, hash, 3);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+static uint32
+group_hash(Datum group_key)
+{
+	return DatumGetUInt32(DirectFunctionCall1Coll(hashtext, C_COLLATION_OID, group_key));
+}
+
+static int
+compare_uint32(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * lock_groups
+ *		lock_group for the messages of a batch, in a fixed order so that two
+ *		batches cannot deadlock.
+ */
+static void
+lock_groups(QueueEntry *entry, NewMessage *msgs, int n)
+{
+	uint32	   *hashes = palloc(sizeof(uint32) * n);
+	int			nhashes = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (msgs[i].group_key != (Datum) 0)
+			hashes[nhashes++] = group_hash(msgs[i].group_key);
+	qsort(hashes, nhashes, sizeof(uint32), compare_uint32);
+	for (i = 0; i < nhashes; i++)
+		if (i == 0 || hashes[i] != hashes[i - 1])
+			lock_group(entry, hashes[i]);
+	pfree(hashes);
 }
 
 /*
@@ -250,6 +308,8 @@ queue_send(PG_FUNCTION_ARGS)
 		delay = &no_delay;
 
 	entry = queue_lookup(name);
+	if (entry->ordered && msg.group_key != (Datum) 0)
+		lock_group(entry, group_hash(msg.group_key));
 	if (msg.idempotency_key != (Datum) 0 || has_producer)
 	{
 		claim_id(entry, &msg,
@@ -430,6 +490,8 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	}
 	text_elements(fcinfo, 5, msgs, offsetof(NewMessage, group_key));
 	text_elements(fcinfo, 4, msgs, offsetof(NewMessage, idempotency_key));
+	if (entry->ordered && !PG_ARGISNULL(5))
+		lock_groups(entry, msgs, nbodies);
 
 	/*
 	 * With idempotency keys, each message claims its key first, in input
