@@ -18,18 +18,18 @@
 # exactly one; two queues that share a wait slot; a server without the
 # preload (100 ms polling).
 #
-# Four cases fail today, each on a real defect (not on timing noise: the
-# reader returns seconds late, at the end of its wait):
-#   - a rolled-back pop wakes nobody (pop does not note its deliveries, so
-#     the abort callback that wakes readers for rolled-back reads skips it);
-#   - a reader ended by pg_terminate_backend (FATAL, no PG_FINALLY) leaves
-#     its queue's sleeper count raised for good;
-#   - two queues sharing a wait slot: ConditionVariableSignal wakes the
-#     slot's first sleeper, which may be the other queue's reader, and the
-#     right reader sleeps on (slots are table OID mod 1024, so any two
-#     queues whose OIDs differ by a multiple of 1024 share one);
-#   - REPEATABLE READ refuses a wait only when it would sleep, so it passes
-#     while messages are visible and fails once the queue runs dry.
+# Four cases guard defects found when these tests were written (fixed in
+# 53e8efd):
+#   - a rolled-back pop woke nobody (pop did not note its deliveries, so the
+#     abort callback that wakes readers for rolled-back reads skipped it);
+#   - a reader ended by pg_terminate_backend (FATAL, no PG_FINALLY) left its
+#     queue's sleeper count raised for good;
+#   - two queues sharing a wait slot: ConditionVariableSignal woke the
+#     slot's first sleeper, which could be the other queue's reader, and the
+#     right reader slept on (slots are table OID mod 1024, so any two queues
+#     whose OIDs differ by a multiple of 1024 share one);
+#   - REPEATABLE READ refused a wait only when it would sleep, so it passed
+#     while messages were visible and failed once the queue ran dry.
 use strict;
 use warnings;
 
