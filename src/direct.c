@@ -137,7 +137,15 @@ direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
 	if (pg_class_aclmask(entry->relid, GetUserId(), privileges, ACLMASK_ALL) != privileges)
 		return false;
 
-	dt->rel = table_open(entry->relid, RowExclusiveLock);
+	/*
+	 * The queue may have been dropped while we waited for the lock (our
+	 * cache entry is invalidated only now, as the lock is granted).
+	 */
+	dt->rel = try_table_open(entry->relid, RowExclusiveLock);
+	if (dt->rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("queue \"%s\" does not exist", entry->name)));
 	if (entry->direct_ok < 0)
 		entry->direct_ok = direct_possible(entry, dt->rel) ? 1 : 0;
 	if (entry->direct_ok == 0)
@@ -208,13 +216,28 @@ direct_snapshot(DirectTable *dt)
 void
 direct_close(DirectTable *dt)
 {
+	direct_close_ext(dt, false);
+}
+
+/*
+ * direct_close_ext
+ *		direct_close, but with release, when nothing was changed, let go of
+ *		the locks too: a long poll sleeping between two looks at the queue
+ *		then does not hold up a queue.drop or ALTER.  (A lock the
+ *		transaction took earlier is reference-counted and stays.)
+ */
+void
+direct_close_ext(DirectTable *dt, bool release)
+{
+	LOCKMODE	mode = release ? RowExclusiveLock : NoLock;
 	int			i;
 
 	if (dt->snapshot)
 		UnregisterSnapshot(dt->snapshot);
 	for (i = 0; i < DIRECT_NINDEXES; i++)
 		if (dt->indexes[i])
-			index_close(dt->indexes[i], NoLock);
-	table_close(dt->rel, NoLock);
-	CommandCounterIncrement();
+			index_close(dt->indexes[i], mode);
+	table_close(dt->rel, mode);
+	if (!release)
+		CommandCounterIncrement();
 }

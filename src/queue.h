@@ -140,6 +140,7 @@ extern void direct_snapshot(DirectTable *dt);
 extern void direct_index_insert(DirectTable *dt, Datum *values, bool *nulls,
 								ItemPointer tid, bool update);
 extern void direct_close(DirectTable *dt);
+extern void direct_close_ext(DirectTable *dt, bool release);
 extern TimestampTz queue_now(void);
 
 /* deliveries.c */

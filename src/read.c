@@ -174,7 +174,8 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 	}
 
 	index_endscan(scan);
-	index_close(irel, NoLock);
+	/* a pass that took nothing lets go of its index lock (see direct_close_ext) */
+	index_close(irel, n == 0 ? RowExclusiveLock : NoLock);
 	ExecDropSingleTupleTableSlot(found);
 	ExecDropSingleTupleTableSlot(locked);
 	return n;
@@ -214,7 +215,7 @@ read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
 		n += read_pass(entry, &dt, &read_passes[i], quantity - n, now,
 					   new_visible_at, pop, rsinfo, next_visible);
 
-	direct_close(&dt);
+	direct_close_ext(&dt, n == 0);
 	*nread = n;
 	return true;
 }
