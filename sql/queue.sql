@@ -9,6 +9,39 @@
 \echo Use "CREATE EXTENSION queue" to load this file. \quit
 
 /*
+ * CREATE EXTENSION makes schema queue unless it exists.  A schema someone
+ * else made first, or one with anything in it, could hold objects planted
+ * to be picked up by this script or by the functions' callers: refuse it.
+ */
+DO $$
+DECLARE
+	nsp oid := 'queue'::pg_catalog.regnamespace;
+BEGIN
+	IF (SELECT n.nspowner FROM pg_catalog.pg_namespace n
+		 WHERE n.oid OPERATOR(pg_catalog.=) nsp)
+	   OPERATOR(pg_catalog.<>)
+	   (SELECT r.oid FROM pg_catalog.pg_roles r
+		 WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'schema "queue" belongs to another role'
+			USING ERRCODE = '42501',
+				  HINT = 'Drop or rename the schema, then CREATE EXTENSION queue again.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+				WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+				   WHERE p.pronamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+				   WHERE t.typnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o
+				   WHERE o.oprnamespace OPERATOR(pg_catalog.=) nsp) THEN
+		RAISE EXCEPTION 'schema "queue" is not empty'
+			USING ERRCODE = '55000',
+				  HINT = 'CREATE EXTENSION queue needs the schema to itself.';
+	END IF;
+END
+$$;
+
+/*
  * The catalog: one row per queue.  Each queue also has three tables of its
  * own, created by queue.create: queue.q_<name> (messages),
  * queue.dl_<name> (dead letters) and queue.a_<name> (archive).  Those are
@@ -40,6 +73,20 @@ CREATE TABLE queue.bindings (
 CREATE INDEX ON queue.bindings (queue_name);
 SELECT pg_catalog.pg_extension_config_dump('queue.bindings', '');
 
+/*
+ * Per-queue privileges granted with queue.grant.  The table privileges
+ * are what is enforced (src/acl.c); these rows remember which privilege
+ * granted them, so that revoking one keeps the others a role holds.
+ */
+CREATE TABLE queue.grants (
+	queue_name	text NOT NULL REFERENCES queue.registry (queue_name),
+	grantee		regrole NOT NULL,
+	privilege	text NOT NULL
+		CHECK (privilege OPERATOR(pg_catalog.=) ANY (ARRAY['send', 'consume', 'manage'])),
+	PRIMARY KEY (queue_name, grantee, privilege)
+);
+SELECT pg_catalog.pg_extension_config_dump('queue.grants', '');
+
 /* What read and pop return. */
 CREATE TYPE queue.message AS (
 	id				bigint,
@@ -70,6 +117,14 @@ RETURNS void
 LANGUAGE c IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_check_name_sql';
+
+/* Raise 42704 unless the queue exists, 42501 unless the caller holds the
+ * privilege ('send', 'consume' or 'manage') on it (src/acl.c). */
+CREATE FUNCTION queue._check_access(queue_name text, privilege text)
+RETURNS void
+LANGUAGE c STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_check_access_sql';
 
 /* Make every backend drop its cached options and plans for a queue. */
 CREATE FUNCTION queue._invalidate(queue_name text)
@@ -177,17 +232,24 @@ $$;
  * ---------------------------------------------------------------------
  */
 
-CREATE FUNCTION queue."create"(
+/*
+ * The managing functions are C (src/acl.c): each checks the caller's
+ * privilege, then runs its queue._<name>_impl as the extension's owner,
+ * who owns the queues' tables.  PUBLIC may not execute the _impl
+ * functions: they trust their arguments.
+ */
+CREATE FUNCTION queue._create_impl(
 	queue_name			text,
-	visibility_timeout	interval DEFAULT '30 seconds',
-	max_deliveries		integer DEFAULT 5,
-	retry_delay			interval DEFAULT '1 second',
-	retry_delay_max		interval DEFAULT '15 minutes',
-	dedup_window		interval DEFAULT '5 minutes',
-	retention			interval DEFAULT NULL,
-	ordered				boolean DEFAULT false,
-	unlogged			boolean DEFAULT false,
-	if_not_exists		boolean DEFAULT false)
+	visibility_timeout	interval,
+	max_deliveries		integer,
+	retry_delay			interval,
+	retry_delay_max		interval,
+	dedup_window		interval,
+	retention			interval,
+	ordered				boolean,
+	unlogged			boolean,
+	if_not_exists		boolean,
+	creator				oid)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -212,7 +274,7 @@ BEGIN
 	END IF;
 
 	IF EXISTS (SELECT 1 FROM queue.registry r
-				WHERE r.queue_name OPERATOR(pg_catalog.=) "create".queue_name) THEN
+				WHERE r.queue_name OPERATOR(pg_catalog.=) _create_impl.queue_name) THEN
 		IF coalesce(if_not_exists, false) THEN
 			RAISE NOTICE 'queue "%" already exists, skipping', queue_name;
 			RETURN;
@@ -307,19 +369,40 @@ BEGIN
 	PERFORM queue._depend_on_extension(format('queue.%I', tab || queue_name)::regclass)
 	   FROM unnest(ARRAY['q_', 'dl_', 'a_', 'k_', 'p_']) AS tab;
 	PERFORM queue._reset_totals(format('queue.%I', 'q_' || queue_name)::regclass::oid);
+
+	/* the creator manages the queue (the owner has every privilege) */
+	IF creator OPERATOR(pg_catalog.<>) (SELECT e.extowner FROM pg_catalog.pg_extension e
+										  WHERE e.extname OPERATOR(pg_catalog.=) 'queue') THEN
+		PERFORM queue._grant_impl(queue_name, pg_catalog.pg_get_userbyid(creator), 'manage');
+	END IF;
 END
 $$;
 
-CREATE FUNCTION queue."alter"(
+CREATE FUNCTION queue."create"(
 	queue_name			text,
-	visibility_timeout	interval DEFAULT NULL,
-	max_deliveries		integer DEFAULT NULL,
-	retry_delay			interval DEFAULT NULL,
-	retry_delay_max		interval DEFAULT NULL,
-	dedup_window		interval DEFAULT NULL,
+	visibility_timeout	interval DEFAULT '30 seconds',
+	max_deliveries		integer DEFAULT 5,
+	retry_delay			interval DEFAULT '1 second',
+	retry_delay_max		interval DEFAULT '15 minutes',
+	dedup_window		interval DEFAULT '5 minutes',
 	retention			interval DEFAULT NULL,
-	ordered				boolean DEFAULT NULL,
-	unlogged			boolean DEFAULT NULL)
+	ordered				boolean DEFAULT false,
+	unlogged			boolean DEFAULT false,
+	if_not_exists		boolean DEFAULT false)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_create';
+
+CREATE FUNCTION queue._alter_impl(
+	queue_name			text,
+	visibility_timeout	interval,
+	max_deliveries		integer,
+	retry_delay			interval,
+	retry_delay_max		interval,
+	dedup_window		interval,
+	retention			interval,
+	ordered				boolean,
+	unlogged			boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -373,13 +456,27 @@ BEGIN
 		   retention = new.retention,
 		   ordered = new.ordered,
 		   unlogged = new.unlogged
-	 WHERE r.queue_name OPERATOR(pg_catalog.=) "alter".queue_name;
+	 WHERE r.queue_name OPERATOR(pg_catalog.=) _alter_impl.queue_name;
 
 	PERFORM queue._invalidate(queue_name);
 END
 $$;
 
-CREATE FUNCTION queue."drop"(queue_name text, if_exists boolean DEFAULT false)
+CREATE FUNCTION queue."alter"(
+	queue_name			text,
+	visibility_timeout	interval DEFAULT NULL,
+	max_deliveries		integer DEFAULT NULL,
+	retry_delay			interval DEFAULT NULL,
+	retry_delay_max		interval DEFAULT NULL,
+	dedup_window		interval DEFAULT NULL,
+	retention			interval DEFAULT NULL,
+	ordered				boolean DEFAULT NULL,
+	unlogged			boolean DEFAULT NULL)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+
+CREATE FUNCTION queue._drop_impl(queue_name text, if_exists boolean)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -387,7 +484,7 @@ AS $$
 BEGIN
 	PERFORM queue._check_name(queue_name);
 	PERFORM 1 FROM queue.registry r
-	  WHERE r.queue_name OPERATOR(pg_catalog.=) "drop".queue_name
+	  WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name
 	  FOR UPDATE;
 	IF NOT FOUND THEN
 		IF coalesce(if_exists, false) THEN
@@ -401,14 +498,21 @@ BEGIN
 				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
 				   'k_' || queue_name, 'p_' || queue_name);
 	DELETE FROM queue.bindings b
-	 WHERE b.queue_name OPERATOR(pg_catalog.=) "drop".queue_name;
+	 WHERE b.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	DELETE FROM queue.grants g
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
 	DELETE FROM queue.registry r
-	 WHERE r.queue_name OPERATOR(pg_catalog.=) "drop".queue_name;
+	 WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
 	RETURN true;
 END
 $$;
 
-CREATE FUNCTION queue.purge(queue_name text)
+CREATE FUNCTION queue."drop"(queue_name text, if_exists boolean DEFAULT false)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+
+CREATE FUNCTION queue._purge_impl(queue_name text)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -422,6 +526,11 @@ BEGIN
 	RETURN n;
 END
 $$;
+
+CREATE FUNCTION queue.purge(queue_name text)
+RETURNS bigint
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
 
 /* ---------------------------------------------------------------------
  * Producing, consuming, settling (C, the hot path)
@@ -516,17 +625,13 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM queue._check_name(queue_name);
+	PERFORM queue._check_access(queue_name, 'consume');
 	IF quantity IS NULL OR quantity OPERATOR(pg_catalog.<) 1
 	   OR quantity OPERATOR(pg_catalog.>) current_setting('queue.max_batch')::integer THEN
 		RAISE EXCEPTION 'quantity must be between 1 and %, not %',
 			current_setting('queue.max_batch'), coalesce(quantity::text, 'NULL')
 			USING ERRCODE = '22023',
 				  HINT = 'The upper limit is the setting queue.max_batch.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM queue.registry r
-					WHERE r.queue_name OPERATOR(pg_catalog.=) dead_letters.queue_name) THEN
-		RAISE EXCEPTION 'queue "%" does not exist', queue_name USING ERRCODE = '42704';
 	END IF;
 	RETURN QUERY EXECUTE format(
 		'SELECT id, body, headers, delivery_count, enqueued_at, dead_at, reason, '
@@ -536,8 +641,8 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION queue.redrive(queue_name text, quantity integer DEFAULT NULL,
-							  ids bigint[] DEFAULT NULL)
+CREATE FUNCTION queue._redrive_impl(queue_name text, quantity integer,
+									ids bigint[])
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -570,6 +675,12 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION queue.redrive(queue_name text, quantity integer DEFAULT NULL,
+							  ids bigint[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+
 /* ---------------------------------------------------------------------
  * Observing
  * ---------------------------------------------------------------------
@@ -585,17 +696,16 @@ AS $$
 DECLARE
 	qname text;
 BEGIN
+	/* one queue needs consume on it; all queues are those the caller may
+	 * consume from */
 	IF which IS NOT NULL THEN
-		PERFORM queue._check_name(which);
-		IF NOT EXISTS (SELECT 1 FROM queue.registry r
-						WHERE r.queue_name OPERATOR(pg_catalog.=) which) THEN
-			RAISE EXCEPTION 'queue "%" does not exist', which
-				USING ERRCODE = '42704';
-		END IF;
+		PERFORM queue._check_access(which, 'consume');
 	END IF;
 	FOR qname IN
 		SELECT r.queue_name FROM queue.registry r
-		 WHERE which IS NULL
+		 WHERE (which IS NULL
+				AND pg_catalog.has_table_privilege(
+					format('queue.%I', 'q_' OPERATOR(pg_catalog.||) r.queue_name), 'UPDATE'))
 			OR r.queue_name OPERATOR(pg_catalog.=) which
 		 ORDER BY r.queue_name
 	LOOP
@@ -853,7 +963,7 @@ $$;
  * ---------------------------------------------------------------------
  */
 
-CREATE FUNCTION queue.bind(topic text, queue_name text)
+CREATE FUNCTION queue._bind_impl(topic text, queue_name text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -862,12 +972,17 @@ BEGIN
 	PERFORM queue._check_name(topic, 'topic name');
 	PERFORM queue._lock_queue(queue_name);
 	INSERT INTO queue.bindings (topic, queue_name)
-	VALUES (bind.topic, bind.queue_name)
+	VALUES (_bind_impl.topic, _bind_impl.queue_name)
 	ON CONFLICT DO NOTHING;
 END
 $$;
 
-CREATE FUNCTION queue.unbind(topic text, queue_name text)
+CREATE FUNCTION queue.bind(topic text, queue_name text)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+
+CREATE FUNCTION queue._unbind_impl(topic text, queue_name text)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -876,11 +991,16 @@ BEGIN
 	PERFORM queue._check_name(topic, 'topic name');
 	PERFORM queue._lock_queue(queue_name);
 	DELETE FROM queue.bindings b
-	 WHERE b.topic OPERATOR(pg_catalog.=) unbind.topic
-	   AND b.queue_name OPERATOR(pg_catalog.=) unbind.queue_name;
+	 WHERE b.topic OPERATOR(pg_catalog.=) _unbind_impl.topic
+	   AND b.queue_name OPERATOR(pg_catalog.=) _unbind_impl.queue_name;
 	RETURN FOUND;
 END
 $$;
+
+CREATE FUNCTION queue.unbind(topic text, queue_name text)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
 
 /* Each bound queue gets its own copy, in the publisher's transaction. */
 CREATE FUNCTION queue.publish(topic text, body jsonb, headers jsonb DEFAULT NULL,
@@ -921,11 +1041,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM queue._check_name(queue_name);
-	IF NOT EXISTS (SELECT 1 FROM queue.registry r
-					WHERE r.queue_name OPERATOR(pg_catalog.=) producer_gaps.queue_name) THEN
-		RAISE EXCEPTION 'queue "%" does not exist', queue_name USING ERRCODE = '42704';
-	END IF;
+	PERFORM queue._check_access(queue_name, 'consume');
 	RETURN QUERY EXECUTE format(
 		'SELECT producer, seq + 1, next_seq - 1 '
 		'  FROM (SELECT producer, seq, '
@@ -935,3 +1051,185 @@ BEGIN
 		' ORDER BY producer, seq', 'p_' || queue_name);
 END
 $$;
+
+/* ---------------------------------------------------------------------
+ * Privileges (src/acl.c)
+ * ---------------------------------------------------------------------
+ */
+
+/* Grant to role the table privileges that make up privilege on a queue. */
+CREATE FUNCTION queue._grant_tables(queue_name text, role regrole, privilege text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	q text := format('queue.%I', 'q_' || queue_name);
+	seq text := pg_catalog.pg_get_serial_sequence(format('queue.%I', 'q_' || queue_name), 'id');
+BEGIN
+	CASE privilege
+	WHEN 'send' THEN
+		EXECUTE format('GRANT INSERT ON TABLE %s TO %s', q, role);
+		EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %s', seq, role);
+		EXECUTE format('GRANT SELECT, INSERT, UPDATE ON TABLE queue.%I, queue.%I TO %s',
+					   'k_' || queue_name, 'p_' || queue_name, role);
+	WHEN 'consume' THEN
+		EXECUTE format('GRANT SELECT, UPDATE, DELETE ON TABLE %s TO %s', q, role);
+		EXECUTE format('GRANT SELECT, INSERT ON TABLE queue.%I TO %s', 'a_' || queue_name, role);
+		EXECUTE format('GRANT SELECT, INSERT ON TABLE queue.%I TO %s', 'dl_' || queue_name, role);
+		EXECUTE format('GRANT SELECT ON TABLE queue.%I TO %s', 'p_' || queue_name, role);
+	WHEN 'manage' THEN
+		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE '
+					   '%s, queue.%I, queue.%I, queue.%I, queue.%I TO %s',
+					   q, 'dl_' || queue_name, 'a_' || queue_name,
+					   'k_' || queue_name, 'p_' || queue_name, role);
+		EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %s', seq, role);
+	END CASE;
+END
+$$;
+
+/*
+ * Look up role for grant and revoke: 42704 if there is no such role, 22023
+ * for an unknown privilege.  Returns NULL for the tables' owner (the
+ * extension's owner), who holds every privilege.
+ */
+CREATE FUNCTION queue._grantee(queue_name text, role name, privilege text)
+RETURNS regrole
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r oid;
+BEGIN
+	IF privilege IS NULL
+	   OR privilege OPERATOR(pg_catalog.<>) ALL (ARRAY['send', 'consume', 'manage']) THEN
+		RAISE EXCEPTION 'unknown queue privilege "%"', coalesce(privilege, 'NULL')
+			USING ERRCODE = '22023',
+				  HINT = 'The privileges are send, consume and manage.';
+	END IF;
+	SELECT a.oid INTO r FROM pg_catalog.pg_roles a
+	 WHERE a.rolname OPERATOR(pg_catalog.=) role;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'role "%" does not exist', coalesce(role::text, 'NULL')
+			USING ERRCODE = '42704';
+	END IF;
+	IF r OPERATOR(pg_catalog.=)
+	   (SELECT c.relowner FROM pg_catalog.pg_class c
+		 WHERE c.oid OPERATOR(pg_catalog.=) format('queue.%I', 'q_' || queue_name)::regclass) THEN
+		RETURN NULL;
+	END IF;
+	/* rows of roles dropped since (after DROP OWNED) */
+	DELETE FROM queue.grants g
+	 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a
+						WHERE a.oid OPERATOR(pg_catalog.=) g.grantee::oid);
+	RETURN r::regrole;
+END
+$$;
+
+CREATE FUNCTION queue._grant_impl(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r regrole;
+BEGIN
+	PERFORM queue._lock_queue(queue_name);
+	r := queue._grantee(queue_name, role, privilege);
+	IF r IS NULL THEN
+		RETURN;		-- the owner has it already
+	END IF;
+	INSERT INTO queue.grants (queue_name, grantee, privilege)
+	VALUES (_grant_impl.queue_name, r, _grant_impl.privilege)
+	ON CONFLICT DO NOTHING;
+	PERFORM queue._grant_tables(queue_name, r, privilege);
+END
+$$;
+
+/*
+ * Revoking a privilege takes back every table privilege of role on the
+ * queue, then grants again those of the privileges role still holds: manage
+ * includes send and consume, so a manager whose send is revoked still sends.
+ */
+CREATE FUNCTION queue._revoke_impl(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r regrole;
+	p text;
+BEGIN
+	PERFORM queue._lock_queue(queue_name);
+	r := queue._grantee(queue_name, role, privilege);
+	IF r IS NULL THEN
+		RAISE EXCEPTION 'cannot revoke privileges on queue "%" from its owner', queue_name
+			USING ERRCODE = '0LP01',
+				  DETAIL = 'The tables of every queue belong to the owner of the extension.';
+	END IF;
+	DELETE FROM queue.grants g
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _revoke_impl.queue_name
+	   AND g.grantee OPERATOR(pg_catalog.=) r
+	   AND g.privilege OPERATOR(pg_catalog.=) _revoke_impl.privilege;
+	EXECUTE format('REVOKE ALL ON TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I FROM %s',
+				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+				   'k_' || queue_name, 'p_' || queue_name, r);
+	EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM %s',
+				   pg_catalog.pg_get_serial_sequence(format('queue.%I', 'q_' || queue_name), 'id'), r);
+	FOR p IN
+		SELECT g.privilege FROM queue.grants g
+		 WHERE g.queue_name OPERATOR(pg_catalog.=) _revoke_impl.queue_name
+		   AND g.grantee OPERATOR(pg_catalog.=) r
+	LOOP
+		PERFORM queue._grant_tables(queue_name, r, p);
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION queue."grant"(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+
+CREATE FUNCTION queue."revoke"(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+
+/*
+ * Who may call what.  Everyone may use the schema and call the public
+ * functions, which check the per-queue privileges themselves; the catalog
+ * is readable, as pg_class is.  The internal functions that write, wake or
+ * trust their arguments are for the extension's owner (and the worker).
+ */
+GRANT USAGE ON SCHEMA queue TO PUBLIC;
+GRANT SELECT ON queue.registry, queue.bindings, queue.grants, queue.queues,
+	queue.worker_status TO PUBLIC;
+
+REVOKE EXECUTE ON FUNCTION
+	queue._invalidate(text),
+	queue._reset_totals(oid),
+	queue._count_visible(oid, bigint),
+	queue._has_sleepers(oid),
+	queue._wake(oid),
+	queue._depend_on_extension(regclass),
+	queue._lock_queue(text),
+	queue._create_impl(text, interval, integer, interval, interval, interval,
+					   interval, boolean, boolean, boolean, oid),
+	queue._alter_impl(text, interval, integer, interval, interval, interval,
+					  interval, boolean, boolean),
+	queue._drop_impl(text, boolean),
+	queue._purge_impl(text),
+	queue._redrive_impl(text, integer, bigint[]),
+	queue._bind_impl(text, text),
+	queue._unbind_impl(text, text),
+	queue._grant_tables(text, regrole, text),
+	queue._grantee(text, name, text),
+	queue._grant_impl(text, name, text),
+	queue._revoke_impl(text, name, text),
+	queue._worker_wake(),
+	queue._failed_deliveries(integer),
+	queue._requeue_failure(oid, bigint, integer),
+	queue._count_dead(oid, bigint),
+	queue._worker_step(integer)
+FROM PUBLIC;

@@ -246,6 +246,20 @@ queue_lookup(const char *name)
 }
 
 /*
+ * queue_lookup_for
+ *		queue_lookup, and raise 42501 unless the current user holds priv on
+ *		the queue.
+ */
+QueueEntry *
+queue_lookup_for(const char *name, QueuePrivilege priv)
+{
+	QueueEntry *entry = queue_lookup(name);
+
+	queue_require(entry->relid, name, priv);
+	return entry;
+}
+
+/*
  * queue_plan_sql
  *		The text and parameter types of one statement of a queue.
  */
@@ -295,11 +309,11 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 			argtypes[4] = TEXTOID;
 			argtypes[5] = INT4OID;
 			argtypes[6] = INT8OID;
+			/* the caller takes the id: no RETURNING, which would need
+			 * SELECT on the table, and a producer may not read */
 			return psprintf("INSERT INTO %s (id, body, headers, visible_at, group_key, "
 							"  idempotency_key, priority) "
-							"VALUES (coalesce($7, pg_catalog.nextval(%u::pg_catalog.regclass)), "
-							"  $1, $2, now() + $3, $4, $5, $6) RETURNING id",
-							q, entry->seqid);
+							"VALUES ($7, $1, $2, now() + $3, $4, $5, $6)", q);
 
 		case QPLAN_CLAIM_KEY:
 			/*
@@ -347,20 +361,23 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 			return psprintf("UPDATE %s SET id = $3 WHERE producer = $1 AND seq = $2", pt);
 
 		case QPLAN_SEND_BATCH:
-			*nargs = 6;
+			*nargs = 7;
 			argtypes[0] = JSONBARRAYOID;
 			argtypes[1] = JSONBARRAYOID;
 			argtypes[2] = INTERVALOID;
 			argtypes[3] = TEXTARRAYOID;
 			argtypes[4] = TEXTARRAYOID;
 			argtypes[5] = INT4OID;
-			return psprintf("INSERT INTO %s (body, headers, visible_at, group_key, "
+			argtypes[6] = INT8ARRAYOID;
+			/* ids from the caller, as for QPLAN_SEND */
+			return psprintf("INSERT INTO %s (id, body, headers, visible_at, group_key, "
 							"  idempotency_key, priority) "
-							"SELECT b, h, now() + $3, g, k, $6 "
-							"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-							"  pg_catalog.unnest($4), pg_catalog.unnest($5)) "
-							"  WITH ORDINALITY AS u(b, h, g, k, n) "
-							"ORDER BY n RETURNING id", q);
+							"SELECT i, b, h, now() + $3, g, k, $6 "
+							"FROM ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($1), "
+							"  pg_catalog.unnest($2), pg_catalog.unnest($4), "
+							"  pg_catalog.unnest($5)) "
+							"  WITH ORDINALITY AS u(i, b, h, g, k, n) "
+							"ORDER BY n", q);
 
 		case QPLAN_READ:
 			*nargs = 3;

@@ -78,8 +78,18 @@ typedef struct QueueEntry
 } QueueEntry;
 
 /* plan_cache.c */
+typedef enum QueuePrivilege
+{
+	QPRIV_SEND,
+	QPRIV_CONSUME,
+	QPRIV_MANAGE
+} QueuePrivilege;
+
+extern void queue_require(Oid relid, const char *name, QueuePrivilege priv);
+
 extern void queue_plan_cache_init(void);
 extern QueueEntry *queue_lookup(const char *name);
+extern QueueEntry *queue_lookup_for(const char *name, QueuePrivilege priv);
 extern SPIPlanPtr queue_plan(QueueEntry *entry, QueuePlanKind kind);
 
 /* validate.c */

@@ -311,7 +311,7 @@ queue_read(PG_FUNCTION_ARGS)
 
 	if (wait_ms >= 1)
 		queue_wait_check();
-	entry = queue_lookup(name);
+	entry = queue_lookup_for(name, QPRIV_CONSUME);
 	n = read_once(entry, quantity, vt, rsinfo, &next_visible);
 
 	if (n == 0 && wait_ms >= 1)
@@ -327,7 +327,7 @@ queue_read(PG_FUNCTION_ARGS)
 				long		remaining_ms;
 
 				/* the queue may have been altered or dropped meanwhile */
-				entry = queue_lookup(name);
+				entry = queue_lookup_for(name, QPRIV_CONSUME);
 				n = read_once(entry, quantity, vt, rsinfo, &next_visible);
 				if (n > 0)
 					break;
@@ -371,7 +371,7 @@ queue_pop(PG_FUNCTION_ARGS)
 	name = queue_name_arg(fcinfo, 0);
 	quantity = queue_quantity_arg(fcinfo, 1, 1);
 
-	entry = queue_lookup(name);
+	entry = queue_lookup_for(name, QPRIV_CONSUME);
 	now = queue_now();
 	if (!read_direct(entry, quantity, now, NULL, true, rsinfo, &n, &next_visible))
 	{

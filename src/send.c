@@ -244,7 +244,6 @@ send_sql(QueueEntry *entry, const NewMessage *msg, Interval *delay, int32 priori
 {
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	bool		isnull;
 	int64		id;
 
 	values[0] = msg->body;
@@ -256,14 +255,12 @@ send_sql(QueueEntry *entry, const NewMessage *msg, Interval *delay, int32 priori
 	values[4] = msg->idempotency_key;
 	nulls[4] = (msg->idempotency_key == (Datum) 0) ? 'n' : ' ';
 	values[5] = Int32GetDatum(priority);
-	values[6] = Int64GetDatum(msg->id);
-	nulls[6] = (msg->id == 0) ? 'n' : ' ';
+	id = (msg->id != 0) ? msg->id : nextval_internal(entry->seqid, false);
+	values[6] = Int64GetDatum(id);
 
 	queue_spi_connect();
-	queue_spi_exec(queue_plan(entry, QPLAN_SEND), values, nulls, false, 1,
-				   SPI_OK_INSERT_RETURNING, "send");
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									 SPI_tuptable->tupdesc, 1, &isnull));
+	queue_spi_exec(queue_plan(entry, QPLAN_SEND), values, nulls, false, 0,
+				   SPI_OK_INSERT, "send");
 	queue_spi_finish();
 	return id;
 }
@@ -307,7 +304,7 @@ queue_send(PG_FUNCTION_ARGS)
 	if (!delay)
 		delay = &no_delay;
 
-	entry = queue_lookup(name);
+	entry = queue_lookup_for(name, QPRIV_SEND);
 	if (entry->ordered && msg.group_key != (Datum) 0)
 		lock_group(entry, group_hash(msg.group_key));
 	if (msg.idempotency_key != (Datum) 0 || has_producer)
@@ -416,8 +413,8 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	Interval   *delay = queue_interval_arg(fcinfo, 3, "delay");
 	Interval	no_delay = {0, 0, 0};
 	int			nbodies;
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	static const struct
 	{
 		int			argno;
@@ -475,7 +472,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	values[2] = IntervalPGetDatum(delay);
 	values[5] = Int32GetDatum(priority);
 
-	entry = queue_lookup(name);
+	entry = queue_lookup_for(name, QPRIV_SEND);
 	if (nbodies == 0)
 		return (Datum) 0;
 
@@ -529,19 +526,24 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		/* one statement for the whole batch */
+		/* one statement for the whole batch, with ids taken in input order */
+		Datum	   *id_datums = palloc(sizeof(Datum) * nbodies);
+
+		for (i = 0; i < nbodies; i++)
+			id_datums[i] = Int64GetDatum(nextval_internal(entry->seqid, false));
+		values[6] = PointerGetDatum(construct_array(id_datums, nbodies, INT8OID,
+													sizeof(int64), FLOAT8PASSBYVAL,
+													TYPALIGN_DOUBLE));
 		queue_spi_connect();
 		nsent = queue_spi_exec(queue_plan(entry, QPLAN_SEND_BATCH), values, nulls,
-							   false, 0, SPI_OK_INSERT_RETURNING, "send_batch");
-		for (i = 0; i < nsent; i++)
-		{
-			bool		isnull;
-			Datum		id = SPI_getbinval(SPI_tuptable->vals[i],
-										   SPI_tuptable->tupdesc, 1, &isnull);
-
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
-		}
+							   false, 0, SPI_OK_INSERT, "send_batch");
 		queue_spi_finish();
+		for (i = 0; i < nbodies; i++)
+		{
+			bool		isnull = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id_datums[i], &isnull);
+		}
 	}
 	queue_count_sent(entry->relid, nsent);
 
