@@ -459,6 +459,9 @@ BEGIN
 	 WHERE r.queue_name OPERATOR(pg_catalog.=) _alter_impl.queue_name;
 
 	PERFORM queue._invalidate(queue_name);
+	/* a lower max_deliveries may have made poison of messages */
+	PERFORM queue._sweep_at(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+							'-infinity');
 END
 $$;
 
@@ -767,6 +770,19 @@ LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_requeue_failure_sql';
 
+/* When a queue's dead-letter sweep is due (src/counters.c). */
+CREATE FUNCTION queue._sweep_take(relid oid)
+RETURNS boolean
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_sweep_take_sql';
+
+CREATE FUNCTION queue._sweep_at(relid oid, due timestamptz)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_sweep_at_sql';
+
 CREATE FUNCTION queue._count_dead(relid oid, n bigint)
 RETURNS void
 LANGUAGE c VOLATILE STRICT
@@ -791,7 +807,9 @@ AS 'MODULE_PATHNAME', 'queue_worker_status_sql';
  *    last delivery timed out, or its transaction rolled back) move to the
  *    dead letters.  Rows a consumer holds are skipped (SKIP LOCKED): a
  *    consumer acking and the worker dead-lettering the same message
- *    cannot both win.
+ *    cannot both win.  A queue's table is scanned for them only when a
+ *    last-chance delivery has come due (queue._sweep_take) or failures were
+ *    counted on it in this step.
  * 3. Archived messages past the queue's retention are deleted; with no
  *    retention (turned off), the whole archive goes.
  * 4. Idempotency keys past dedup_window are forgotten, and so are the
@@ -811,6 +829,8 @@ DECLARE
 	n bigint;
 	relid oid;
 	due boolean;
+	counted oid[] := '{}';
+	next_due timestamptz;
 BEGIN
 	dead_lettered := 0;
 	purged := 0;
@@ -840,6 +860,9 @@ BEGIN
 				USING r.id, r.failures;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			failures_counted := failures_counted + n * r.failures;
+			IF n OPERATOR(pg_catalog.>) 0 THEN
+				counted := counted OPERATOR(pg_catalog.||) r.relid;
+			END IF;
 			IF n OPERATOR(pg_catalog.=) 0 THEN
 				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I WHERE id = $1)',
 							   'q_' || r.queue_name)
@@ -855,7 +878,10 @@ BEGIN
 
 	FOR r IN SELECT * FROM queue.registry ORDER BY queue_name LOOP
 		BEGIN
-			IF r.max_deliveries OPERATOR(pg_catalog.>) 0 THEN
+			relid := format('queue.%I', 'q_' || r.queue_name)::regclass::oid;
+			IF r.max_deliveries OPERATOR(pg_catalog.>) 0
+			   AND (relid OPERATOR(pg_catalog.=) ANY (counted)
+					OR queue._sweep_take(relid)) THEN
 				EXECUTE format(
 					'WITH dead AS ('
 					'  DELETE FROM queue.%1$I m WHERE m.id IN ('
@@ -874,8 +900,21 @@ BEGIN
 				GET DIAGNOSTICS n = ROW_COUNT;
 				IF n OPERATOR(pg_catalog.>) 0 THEN
 					dead_lettered := dead_lettered + n;
-					PERFORM queue._count_dead(
-						format('queue.%I', 'q_' || r.queue_name)::regclass::oid, n);
+					PERFORM queue._count_dead(relid, n);
+				END IF;
+				/*
+				 * What is left: last-chance deliveries still in flight come
+				 * due when their timeouts run out; rows skipped (locked, or
+				 * past the batch) are due at once.
+				 */
+				EXECUTE format('SELECT min(visible_at) FROM queue.%I WHERE delivery_count >= $1',
+							   'q_' || r.queue_name)
+					INTO next_due USING r.max_deliveries;
+				IF n OPERATOR(pg_catalog.>=) batch THEN
+					next_due := '-infinity';
+				END IF;
+				IF next_due IS NOT NULL THEN
+					PERFORM queue._sweep_at(relid, next_due);
 				END IF;
 			END IF;
 
@@ -918,7 +957,6 @@ BEGIN
 			forgotten := forgotten + n;
 
 			/* readers asleep while a delay or visibility timeout ran out */
-			relid := format('queue.%I', 'q_' || r.queue_name)::regclass::oid;
 			IF queue._has_sleepers(relid) THEN
 				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I'
 							   ' WHERE visible_at <= clock_timestamp())',
@@ -1231,5 +1269,7 @@ REVOKE EXECUTE ON FUNCTION
 	queue._failed_deliveries(integer),
 	queue._requeue_failure(oid, bigint, integer),
 	queue._count_dead(oid, bigint),
+	queue._sweep_take(oid),
+	queue._sweep_at(oid, timestamptz),
 	queue._worker_step(integer)
 FROM PUBLIC;

@@ -11,6 +11,19 @@
  * they start from zero at server start, they are not crash-safe, and a
  * queue that finds the table full is not counted.
  *
+ * The same slots tell the worker when a queue's dead-letter sweep is due
+ * (sweep_due), so that it does not scan every queue's table every step.
+ * Only a message handed out for the last time (its delivery_count reaches
+ * max_deliveries) can be dead-lettered by the worker: reads note when such
+ * a delivery's visibility timeout runs out, and add it at commit, after
+ * the new row version is visible to others.  The worker takes a due time
+ * (queue._sweep_take), sweeps, and puts back when the last-chance
+ * messages still in flight come due (queue._sweep_at).  A taken time is
+ * replaced by the minimum, so a note made meanwhile is not lost.  A
+ * delivery whose transaction rolls back is counted as a failure, and the
+ * worker sweeps every queue it counted failures for; a queue without a
+ * slot (after a restart, or with the table full) is always due.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -37,6 +50,7 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 sent;
 	pg_atomic_uint64 acked;
 	pg_atomic_uint64 dead;
+	pg_atomic_uint64 sweep_due; /* TimestampTz; PG_INT64_MAX: nothing due */
 } QueueCounterSlot;
 
 typedef struct QueueCounters
@@ -56,16 +70,38 @@ typedef struct PendingCount
 	int64		acked;
 	int64		dead;
 	int64		made_visible;	/* messages made visible: wakes readers */
+	TimestampTz sweep_due;		/* earliest last-chance delivery timeout */
 } PendingCount;
 
 #define MAX_PENDING 64
 static PendingCount pending[MAX_PENDING];
 static int	npending = 0;
 
+/* a last-chance delivery found no room in pending[]: sweep all at commit */
+static bool sweep_note_lost = false;
+
+/*
+ * Sweeps taken by this transaction (queue._sweep_take): if it rolls back,
+ * or the subtransaction that took one does, the sweep is due again.
+ */
+typedef struct TakenSweep
+{
+	QueueCounterSlot *slot;
+	int			nest_level;
+} TakenSweep;
+
+static TakenSweep *taken = NULL;
+static int	ntaken = 0;
+static int	maxtaken = 0;
+
+static void sweep_due_min(QueueCounterSlot *slot, TimestampTz at);
+
 PG_FUNCTION_INFO_V1(queue_totals_sql);
 PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
 PG_FUNCTION_INFO_V1(queue_count_dead_sql);
 PG_FUNCTION_INFO_V1(queue_count_visible_sql);
+PG_FUNCTION_INFO_V1(queue_sweep_take_sql);
+PG_FUNCTION_INFO_V1(queue_sweep_at_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
 static void queue_counters_subxact_callback(SubXactEvent event,
@@ -102,6 +138,7 @@ queue_counters_shmem_startup(void)
 			pg_atomic_init_u64(&counters->slots[i].sent, 0);
 			pg_atomic_init_u64(&counters->slots[i].acked, 0);
 			pg_atomic_init_u64(&counters->slots[i].dead, 0);
+			pg_atomic_init_u64(&counters->slots[i].sweep_due, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -148,6 +185,8 @@ counter_slot(Oid relid, bool create)
 			SpinLockAcquire(&counters->mutex);
 			if (slot->dbid == InvalidOid)
 			{
+				/* a queue new to this slot table may hold anything: due */
+				pg_atomic_write_u64(&slot->sweep_due, 0);
 				slot->relid = relid;
 				pg_write_barrier();
 				slot->dbid = MyDatabaseId;
@@ -183,6 +222,7 @@ pending_for(Oid relid)
 	pending[npending].acked = 0;
 	pending[npending].dead = 0;
 	pending[npending].made_visible = 0;
+	pending[npending].sweep_due = DT_NOEND;
 	return &pending[npending++];
 }
 
@@ -226,6 +266,37 @@ queue_count_dead(Oid relid, int64 n)
 }
 
 /*
+ * queue_note_last_chance
+ *		A message of relid was handed out for the last time, until due: the
+ *		worker must look at it then, unless it is acked.
+ */
+void
+queue_note_last_chance(Oid relid, TimestampTz due)
+{
+	PendingCount *p = pending_for(relid);
+
+	if (p)
+		p->sweep_due = Min(p->sweep_due, due);
+	else
+		sweep_note_lost = true;
+}
+
+/*
+ * sweep_due_min
+ *		Lower a slot's sweep_due to at, unless it is earlier already.
+ */
+static void
+sweep_due_min(QueueCounterSlot *slot, TimestampTz at)
+{
+	uint64		cur = pg_atomic_read_u64(&slot->sweep_due);
+	uint64		want = (uint64) Max(at, 0);
+
+	while (cur > want &&
+		   !pg_atomic_compare_exchange_u64(&slot->sweep_due, &cur, want))
+		;
+}
+
+/*
  * queue_counters_xact_callback
  *		Add the transaction's changes at commit; forget them at abort.
  */
@@ -245,6 +316,8 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 				queue_wake_waiters(pending[i].relid, pending[i].made_visible);
 				if (slot == NULL)
 					continue;
+				if (pending[i].sweep_due != DT_NOEND)
+					sweep_due_min(slot, pending[i].sweep_due);
 				if (pending[i].sent)
 					pg_atomic_fetch_add_u64(&slot->sent, pending[i].sent);
 				if (pending[i].acked)
@@ -253,10 +326,39 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 					pg_atomic_fetch_add_u64(&slot->dead, pending[i].dead);
 			}
 			npending = 0;
+			if (sweep_note_lost && counters != NULL)
+			{
+				/* rare: every queue of this database is due */
+				for (i = 0; i < QUEUE_COUNTER_SLOTS; i++)
+					if (counters->slots[i].dbid == MyDatabaseId)
+						sweep_due_min(&counters->slots[i], 0);
+			}
+			sweep_note_lost = false;
+			ntaken = 0;
+			break;
+		case XACT_EVENT_PREPARE:
+			/*
+			 * Counts of a prepared transaction are not kept (approximate);
+			 * its last-chance deliveries are noted now, best effort.
+			 */
+			for (i = 0; i < npending; i++)
+			{
+				QueueCounterSlot *slot = counter_slot(pending[i].relid, true);
+
+				if (slot != NULL && pending[i].sweep_due != DT_NOEND)
+					sweep_due_min(slot, pending[i].sweep_due);
+			}
+			npending = 0;
+			sweep_note_lost = false;
+			ntaken = 0;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			npending = 0;
+			sweep_note_lost = false;
+			for (i = 0; i < ntaken; i++)
+				sweep_due_min(taken[i].slot, 0);
+			ntaken = 0;
 			break;
 		default:
 			break;
@@ -282,12 +384,24 @@ queue_counters_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			for (i = 0; i < npending; i++)
 				if (pending[i].nest_level >= level)
 					pending[i].nest_level = level - 1;
+			for (i = 0; i < ntaken; i++)
+				if (taken[i].nest_level >= level)
+					taken[i].nest_level = level - 1;
 			break;
 		case SUBXACT_EVENT_ABORT_SUB:
 			for (i = 0; i < npending; i++)
 				if (pending[i].nest_level < level)
 					pending[kept++] = pending[i];
 			npending = kept;
+			kept = 0;
+			for (i = 0; i < ntaken; i++)
+			{
+				if (taken[i].nest_level < level)
+					taken[kept++] = taken[i];
+				else
+					sweep_due_min(taken[i].slot, 0);
+			}
+			ntaken = kept;
 			break;
 		default:
 			break;
@@ -365,5 +479,55 @@ Datum
 queue_count_visible_sql(PG_FUNCTION_ARGS)
 {
 	queue_count_visible(PG_GETARG_OID(0), PG_GETARG_INT64(1));
+	PG_RETURN_VOID();
+}
+
+/*
+ * queue._sweep_take(relid oid) RETURNS boolean
+ *		Whether the worker should sweep the queue's table for dead letters
+ *		now; if so, the due time is taken (the worker puts back what
+ *		remains with queue._sweep_at).  Always true without a slot.
+ */
+Datum
+queue_sweep_take_sql(PG_FUNCTION_ARGS)
+{
+	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), true);
+	uint64		now;
+	uint64		cur;
+
+	if (slot == NULL)
+		PG_RETURN_BOOL(true);
+	if (ntaken == maxtaken)
+	{
+		maxtaken = Max(64, maxtaken * 2);
+		taken = taken ? repalloc(taken, sizeof(TakenSweep) * maxtaken) :
+			MemoryContextAlloc(TopMemoryContext, sizeof(TakenSweep) * maxtaken);
+	}
+	now = (uint64) Max(GetCurrentTimestamp(), 0);
+	cur = pg_atomic_read_u64(&slot->sweep_due);
+	while (cur <= now)
+	{
+		if (pg_atomic_compare_exchange_u64(&slot->sweep_due, &cur, (uint64) PG_INT64_MAX))
+		{
+			taken[ntaken].slot = slot;
+			taken[ntaken].nest_level = GetCurrentTransactionNestLevel();
+			ntaken++;
+			PG_RETURN_BOOL(true);
+		}
+	}
+	PG_RETURN_BOOL(false);
+}
+
+/*
+ * queue._sweep_at(relid oid, due timestamptz)
+ *		Make the queue's sweep due at due, unless it is due earlier.
+ */
+Datum
+queue_sweep_at_sql(PG_FUNCTION_ARGS)
+{
+	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), true);
+
+	if (slot != NULL)
+		sweep_due_min(slot, PG_GETARG_TIMESTAMPTZ(1));
 	PG_RETURN_VOID();
 }

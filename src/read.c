@@ -170,6 +170,10 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 			failures = queue_pending_failures(entry->relid, msg_id, true);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		queue_note_delivery(entry->relid, msg_id, failures, !pop);
+		/* the last delivery: the worker dead-letters it if it times out */
+		if (!pop && entry->max_deliveries > 0 &&
+			DatumGetInt32(values[MSG_DELIVERY_COUNT]) >= entry->max_deliveries)
+			queue_note_last_chance(entry->relid, DatumGetTimestampTz(new_visible_at));
 		n++;
 	}
 
@@ -263,13 +267,18 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 	return_spi_rows(rsinfo, n);
 	for (i = 0; i < n; i++)
 	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 
 		queue_note_delivery(entry->relid,
-							DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-														SPI_tuptable->tupdesc,
-														1, &isnull)),
+							DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
 							0, true);
+		/* queue.message: delivery_count is column 4, visible_at 6 */
+		if (entry->max_deliveries > 0 &&
+			DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)) >= entry->max_deliveries)
+			queue_note_last_chance(entry->relid,
+								   DatumGetTimestampTz(SPI_getbinval(row, desc, 6, &isnull)));
 	}
 	queue_spi_finish();
 	return n;
