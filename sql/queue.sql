@@ -918,43 +918,57 @@ BEGIN
 				END IF;
 			END IF;
 
-			EXECUTE format(
-				'DELETE FROM queue.%1$I a WHERE a.id IN ('
-				'  SELECT id FROM queue.%1$I'
-				'   WHERE $1::interval IS NULL OR acked_at < clock_timestamp() - $1'
-				'   ORDER BY acked_at LIMIT $2)',
-				'a_' || r.queue_name)
-				USING r.retention, batch;
-			GET DIAGNOSTICS n = ROW_COUNT;
-			purged := purged + n;
+			/*
+			 * The tables below are empty for most queues: a table of no
+			 * pages (never written, or truncated by vacuum) is skipped
+			 * without planning a statement for it.
+			 */
+			IF pg_catalog.pg_relation_size(format('queue.%I', 'a_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I a WHERE a.id IN ('
+					'  SELECT id FROM queue.%1$I'
+					'   WHERE $1::interval IS NULL OR acked_at < clock_timestamp() - $1'
+					'   ORDER BY acked_at LIMIT $2)',
+					'a_' || r.queue_name)
+					USING r.retention, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				purged := purged + n;
+			END IF;
 
 			/*
 			 * Idempotency keys past the window; the age is checked again on
 			 * the row deleted, which a send may have claimed again meanwhile.
 			 */
-			EXECUTE format(
-				'DELETE FROM queue.%1$I k WHERE k.key IN ('
-				'  SELECT key FROM queue.%1$I'
-				'   WHERE created_at < clock_timestamp() - $1'
-				'   ORDER BY created_at LIMIT $2)'
-				'  AND k.created_at < clock_timestamp() - $1',
-				'k_' || r.queue_name)
-				USING r.dedup_window, batch;
-			GET DIAGNOSTICS n = ROW_COUNT;
-			forgotten := forgotten + n;
+			IF pg_catalog.pg_relation_size(format('queue.%I', 'k_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I k WHERE k.key IN ('
+					'  SELECT key FROM queue.%1$I'
+					'   WHERE created_at < clock_timestamp() - $1'
+					'   ORDER BY created_at LIMIT $2)'
+					'  AND k.created_at < clock_timestamp() - $1',
+					'k_' || r.queue_name)
+					USING r.dedup_window, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				forgotten := forgotten + n;
+			END IF;
 
 			/* sequence numbers of producers silent for the window */
-			EXECUTE format(
-				'DELETE FROM queue.%1$I p WHERE (p.producer, p.seq) IN ('
-				'  SELECT producer, seq FROM queue.%1$I'
-				'   WHERE producer IN (SELECT producer FROM queue.%1$I'
-				'                       GROUP BY producer'
-				'                      HAVING max(seen_at) < clock_timestamp() - $1)'
-				'   LIMIT $2)',
-				'p_' || r.queue_name)
-				USING r.dedup_window, batch;
-			GET DIAGNOSTICS n = ROW_COUNT;
-			forgotten := forgotten + n;
+			IF pg_catalog.pg_relation_size(format('queue.%I', 'p_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I p WHERE (p.producer, p.seq) IN ('
+					'  SELECT producer, seq FROM queue.%1$I'
+					'   WHERE producer IN (SELECT producer FROM queue.%1$I'
+					'                       GROUP BY producer'
+					'                      HAVING max(seen_at) < clock_timestamp() - $1)'
+					'   LIMIT $2)',
+					'p_' || r.queue_name)
+					USING r.dedup_window, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				forgotten := forgotten + n;
+			END IF;
 
 			/* readers asleep while a delay or visibility timeout ran out */
 			IF queue._has_sleepers(relid) THEN
