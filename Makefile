@@ -7,7 +7,7 @@ MODULE_big = queue
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress suites: test/sql/NAME.sql, expected output in ./expected/NAME.out
 REGRESS = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
