@@ -37,6 +37,7 @@
 #include "access/table.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "fmgr.h"
@@ -77,8 +78,14 @@ queue_table_oid(const char *name)
 {
 	char		relname[NAMEDATALEN];
 
+	Oid			relid;
+
 	snprintf(relname, sizeof(relname), "q_%s", name);
-	return get_relname_relid(relname, queue_namespace());
+	relid = get_relname_relid(relname, queue_namespace());
+	/* only a table: never an index or sequence of an older naming */
+	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
+		return InvalidOid;
+	return relid;
 }
 
 static void

@@ -37,6 +37,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 #include "queue.h"
@@ -424,6 +425,11 @@ queue_totals_sql(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "queue._totals must return a row");
+	/* as queue.stats: the counters of a queue one may consume from */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for the counters of relation %u", relid)));
 	desc = BlessTupleDesc(desc);
 
 	if (counters == NULL)

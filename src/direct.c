@@ -96,9 +96,9 @@ direct_possible(QueueEntry *entry, Relation rel)
 	}
 
 	entry->index_oids[DIRECT_PKEY] = RelationGetPrimaryKeyIndex(rel);
-	snprintf(name, sizeof(name), "q_%s_priority", entry->name);
+	snprintf(name, sizeof(name), "qpri_%s", entry->name);
 	entry->index_oids[DIRECT_PRIORITY] = get_relname_relid(name, RelationGetNamespace(rel));
-	snprintf(name, sizeof(name), "q_%s_group", entry->name);
+	snprintf(name, sizeof(name), "qgrp_%s", entry->name);
 	entry->index_oids[DIRECT_GROUP] = get_relname_relid(name, RelationGetNamespace(rel));
 
 	indexes = RelationGetIndexList(rel);

@@ -160,6 +160,7 @@ queue_load_entry(QueueEntry *entry)
 						   "JOIN pg_catalog.pg_class c "
 						   "  ON c.relname = ('q_' || r.queue_name)::pg_catalog.name "
 						   " AND c.relnamespace = 'queue'::pg_catalog.regnamespace "
+						   " AND c.relkind = 'r' "
 						   "WHERE r.queue_name = $1",
 						   1, argtypes);
 		if (plan == NULL)

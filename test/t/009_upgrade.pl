@@ -86,6 +86,25 @@ my $extras = q{
 is($node->safe_psql('old', $extras), $node->safe_psql('fresh', $extras),
 	'same config tables and schema privileges');
 
+# a queue made by 0.1.0 has, after the update, the objects of one made by
+# 0.2.0: tables, indexes, constraints and sequence, by name and definition
+$node->safe_psql('fresh', q{SELECT queue.create('orders', retention => '1 day')});
+my $queue_objects = q{
+	SELECT c.relname || ' ' || c.relkind::text || ' ' ||
+		   coalesce(pg_get_indexdef(c.oid), '') || ' ' ||
+		   coalesce((SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', '
+									   ORDER BY k.conname)
+					   FROM pg_constraint k WHERE k.conrelid = c.oid), '') || ' ' ||
+		   pg_get_userbyid(c.relowner)
+	  FROM pg_class c
+	 WHERE c.relnamespace = 'queue'::regnamespace AND c.relname ~ '_orders$'
+	 ORDER BY 1
+};
+my $fresh_objects = $node->safe_psql('fresh', $queue_objects);
+cmp_ok(scalar(split /\n/, $fresh_objects), '==', 15, 'a queue has 15 relations (5 tables, 9 indexes, a sequence)');
+is($node->safe_psql('old', $queue_objects), $fresh_objects,
+	'a queue made by 0.1.0 has the relations of one made by 0.2.0');
+
 # the messages survived, and the queues work
 is($node->safe_psql('old', q{SELECT ready, in_flight, archived FROM queue.stats('orders')}),
 	'8|1|1', 'messages, the one in flight and the archived one kept');
