@@ -44,6 +44,49 @@ CREATE TABLE queue.grants (
 
 SELECT pg_catalog.pg_extension_config_dump('queue.grants', '');
 
+/* Options are checked here by queue.create and queue.alter alike. */
+CREATE OR REPLACE FUNCTION queue._check_options(
+	visibility_timeout interval, max_deliveries integer,
+	retry_delay interval, retry_delay_max interval,
+	dedup_window interval, retention interval)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF visibility_timeout OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'visibility_timeout must not be negative'
+			USING ERRCODE = '22023';
+	END IF;
+	IF max_deliveries OPERATOR(pg_catalog.<) 0 THEN
+		RAISE EXCEPTION 'max_deliveries must not be negative (0 means never dead-letter)'
+			USING ERRCODE = '22023';
+	END IF;
+	IF retry_delay OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retry_delay must not be negative' USING ERRCODE = '22023';
+	END IF;
+	IF retry_delay_max OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retry_delay_max must not be negative' USING ERRCODE = '22023';
+	END IF;
+	IF dedup_window OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'dedup_window must not be negative' USING ERRCODE = '22023';
+	END IF;
+	IF retention OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retention must not be negative' USING ERRCODE = '22023';
+	END IF;
+	/* the worker computes clock_timestamp() minus these: keep it in range */
+	IF visibility_timeout OPERATOR(pg_catalog.>) interval '100 years'
+	   OR retry_delay OPERATOR(pg_catalog.>) interval '100 years'
+	   OR retry_delay_max OPERATOR(pg_catalog.>) interval '100 years'
+	   OR dedup_window OPERATOR(pg_catalog.>) interval '100 years'
+	   OR retention OPERATOR(pg_catalog.>) interval '100 years' THEN
+		RAISE EXCEPTION 'queue options must not exceed 100 years'
+			USING ERRCODE = '22023',
+				  DETAIL = 'visibility_timeout, retry_delay, retry_delay_max, dedup_window and retention are at most 100 years.';
+	END IF;
+END
+$$;
+
 /* Raise 42704 unless the queue exists, 42501 unless the caller holds the
  * privilege ('send', 'consume' or 'manage') on it (src/acl.c). */
 CREATE FUNCTION queue._check_access(queue_name text, privilege text)
@@ -679,8 +722,13 @@ BEGIN
 					PERFORM queue._wake(relid);
 				END IF;
 			END IF;
-		EXCEPTION WHEN undefined_table OR lock_not_available THEN
-			NULL;
+		EXCEPTION
+			WHEN undefined_table OR lock_not_available THEN
+				NULL;
+			WHEN OTHERS THEN
+				/* one queue's trouble must not stop the others' housekeeping */
+				RAISE WARNING 'queue: worker step on queue "%" failed: %', r.queue_name, SQLERRM
+					USING ERRCODE = SQLSTATE;
 		END;
 	END LOOP;
 END

@@ -232,6 +232,16 @@ BEGIN
 	IF retention OPERATOR(pg_catalog.<) interval '0' THEN
 		RAISE EXCEPTION 'retention must not be negative' USING ERRCODE = '22023';
 	END IF;
+	/* the worker computes clock_timestamp() minus these: keep it in range */
+	IF visibility_timeout OPERATOR(pg_catalog.>) interval '100 years'
+	   OR retry_delay OPERATOR(pg_catalog.>) interval '100 years'
+	   OR retry_delay_max OPERATOR(pg_catalog.>) interval '100 years'
+	   OR dedup_window OPERATOR(pg_catalog.>) interval '100 years'
+	   OR retention OPERATOR(pg_catalog.>) interval '100 years' THEN
+		RAISE EXCEPTION 'queue options must not exceed 100 years'
+			USING ERRCODE = '22023',
+				  DETAIL = 'visibility_timeout, retry_delay, retry_delay_max, dedup_window and retention are at most 100 years.';
+	END IF;
 END
 $$;
 
@@ -1016,8 +1026,13 @@ BEGIN
 					PERFORM queue._wake(relid);
 				END IF;
 			END IF;
-		EXCEPTION WHEN undefined_table OR lock_not_available THEN
-			NULL;
+		EXCEPTION
+			WHEN undefined_table OR lock_not_available THEN
+				NULL;
+			WHEN OTHERS THEN
+				/* one queue's trouble must not stop the others' housekeeping */
+				RAISE WARNING 'queue: worker step on queue "%" failed: %', r.queue_name, SQLERRM
+					USING ERRCODE = SQLSTATE;
 		END;
 	END LOOP;
 END

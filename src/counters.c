@@ -18,8 +18,10 @@
  * a delivery's visibility timeout runs out, and add it at commit, after
  * the new row version is visible to others.  The worker takes a due time
  * (queue._sweep_take), sweeps, and puts back when the last-chance
- * messages still in flight come due (queue._sweep_at).  A taken time is
- * replaced by the minimum, so a note made meanwhile is not lost.  A
+ * messages still in flight come due (queue._sweep_at, also at commit, as
+ * is queue.alter's request for a sweep: until then only the transaction
+ * itself sees it).  A taken time is replaced by the minimum, so a note
+ * made meanwhile is not lost.  A
  * delivery whose transaction rolls back is counted as a failure, and the
  * worker sweeps every queue it counted failures for; a queue without a
  * slot (after a restart, or with the table full) is always due.
@@ -267,12 +269,14 @@ queue_count_dead(Oid relid, int64 n)
 }
 
 /*
- * queue_note_last_chance
- *		A message of relid was handed out for the last time, until due: the
- *		worker must look at it then, unless it is acked.
+ * queue_note_sweep
+ *		relid's table must be swept for dead letters at due, after this
+ *		transaction commits: a message of it was handed out for the last
+ *		time until due (and the worker must look at it then, unless it is
+ *		acked), or queue.alter changed its max_deliveries.
  */
 void
-queue_note_last_chance(Oid relid, TimestampTz due)
+queue_note_sweep(Oid relid, TimestampTz due)
 {
 	PendingCount *p = pending_for(relid);
 
@@ -497,19 +501,25 @@ queue_count_visible_sql(PG_FUNCTION_ARGS)
 Datum
 queue_sweep_take_sql(PG_FUNCTION_ARGS)
 {
-	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), true);
+	Oid			relid = PG_GETARG_OID(0);
+	QueueCounterSlot *slot = counter_slot(relid, true);
 	uint64		now;
 	uint64		cur;
+	int			i;
 
 	if (slot == NULL)
 		PG_RETURN_BOOL(true);
+	now = (uint64) Max(GetCurrentTimestamp(), 0);
+	/* a sweep this transaction asked for, which others see at commit */
+	for (i = 0; i < npending; i++)
+		if (pending[i].relid == relid && pending[i].sweep_due <= (TimestampTz) now)
+			PG_RETURN_BOOL(true);
 	if (ntaken == maxtaken)
 	{
 		maxtaken = Max(64, maxtaken * 2);
 		taken = taken ? repalloc(taken, sizeof(TakenSweep) * maxtaken) :
 			MemoryContextAlloc(TopMemoryContext, sizeof(TakenSweep) * maxtaken);
 	}
-	now = (uint64) Max(GetCurrentTimestamp(), 0);
 	cur = pg_atomic_read_u64(&slot->sweep_due);
 	while (cur <= now)
 	{
@@ -526,14 +536,12 @@ queue_sweep_take_sql(PG_FUNCTION_ARGS)
 
 /*
  * queue._sweep_at(relid oid, due timestamptz)
- *		Make the queue's sweep due at due, unless it is due earlier.
+ *		Make the queue's sweep due at due, unless it is due earlier, when
+ *		this transaction commits.
  */
 Datum
 queue_sweep_at_sql(PG_FUNCTION_ARGS)
 {
-	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), true);
-
-	if (slot != NULL)
-		sweep_due_min(slot, PG_GETARG_TIMESTAMPTZ(1));
+	queue_note_sweep(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1));
 	PG_RETURN_VOID();
 }

@@ -116,7 +116,7 @@ extern void queue_count_sent(Oid relid, int64 n);
 extern void queue_count_acked(Oid relid, int64 n);
 extern void queue_count_dead(Oid relid, int64 n);
 extern void queue_count_visible(Oid relid, int64 n);
-extern void queue_note_last_chance(Oid relid, TimestampTz due);
+extern void queue_note_sweep(Oid relid, TimestampTz due);
 
 /* direct.c: table access without planning a statement */
 #define DIRECT_PKEY		0		/* primary key on id */

@@ -173,7 +173,7 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
 		/* the last delivery: the worker dead-letters it if it times out */
 		if (!pop && entry->max_deliveries > 0 &&
 			DatumGetInt32(values[MSG_DELIVERY_COUNT]) >= entry->max_deliveries)
-			queue_note_last_chance(entry->relid, DatumGetTimestampTz(new_visible_at));
+			queue_note_sweep(entry->relid, DatumGetTimestampTz(new_visible_at));
 		n++;
 	}
 
@@ -277,7 +277,7 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 		/* queue.message: delivery_count is column 4, visible_at 6 */
 		if (entry->max_deliveries > 0 &&
 			DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)) >= entry->max_deliveries)
-			queue_note_last_chance(entry->relid,
+			queue_note_sweep(entry->relid,
 								   DatumGetTimestampTz(SPI_getbinval(row, desc, 6, &isnull)));
 	}
 	queue_spi_finish();
