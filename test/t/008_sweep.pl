@@ -138,5 +138,19 @@ nap(1.0);
 my $control = sql(q{SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'q_sw'});
 cmp_ok($control - $after, '>', 0, 'a due sweep scans it (control)');
 
+# 10. one queue whose housekeeping fails (a retention out of range, forced
+#     into the catalog behind queue.alter's checks) does not stop the step
+#     for the other queues
+sql(q{SELECT queue.create('sw_bad')});
+sql(q{SELECT queue.create('sw_good', retention => '1 second')});
+sql(q{UPDATE queue.registry SET retention = '200000 years' WHERE queue_name = 'sw_bad'});
+sql(q{INSERT INTO queue.a_sw_bad (id, body, delivery_count, enqueued_at) VALUES (1, '{}', 1, now())});
+sql(q{INSERT INTO queue.a_sw_good (id, body, delivery_count, enqueued_at, acked_at)
+	  VALUES (1, '{}', 1, now(), now() - interval '1 hour')});
+my ($ret, $out, $err) = $node->psql('postgres', 'SELECT purged FROM queue._worker_step(100)');
+is($out, '1', 'the good queue\'s archive is purged');
+like($err, qr/worker step on queue "sw_bad" failed: timestamp out of range/,
+	'the bad queue is reported with a warning');
+
 $node->stop;
 done_testing();
