@@ -141,8 +141,16 @@ BEGIN
 		retention := NULL;
 	END IF;
 
-	IF EXISTS (SELECT 1 FROM queue.registry r
-				WHERE r.queue_name OPERATOR(pg_catalog.=) _create_impl.queue_name) THEN
+	/*
+	 * The catalog row first: a concurrent create of the same name waits
+	 * here for this one's transaction, then finds the queue there.
+	 */
+	INSERT INTO queue.registry (queue_name, visibility_timeout, max_deliveries,
+		retry_delay, retry_delay_max, dedup_window, retention, ordered, unlogged)
+	VALUES (queue_name, visibility_timeout, max_deliveries, retry_delay,
+		retry_delay_max, dedup_window, retention, ordered, unlogged)
+	ON CONFLICT ON CONSTRAINT registry_pkey DO NOTHING;
+	IF NOT FOUND THEN
 		IF coalesce(if_not_exists, false) THEN
 			RAISE NOTICE 'queue "%" already exists, skipping', queue_name;
 			RETURN;
@@ -150,11 +158,6 @@ BEGIN
 		RAISE EXCEPTION 'queue "%" already exists', queue_name
 			USING ERRCODE = '42710';
 	END IF;
-
-	INSERT INTO queue.registry (queue_name, visibility_timeout, max_deliveries,
-		retry_delay, retry_delay_max, dedup_window, retention, ordered, unlogged)
-	VALUES (queue_name, visibility_timeout, max_deliveries, retry_delay,
-		retry_delay_max, dedup_window, retention, ordered, unlogged);
 
 	kind := CASE WHEN unlogged THEN 'UNLOGGED ' ELSE '' END;
 
@@ -304,6 +307,21 @@ BEGIN
 	/* a zero retention turns archiving off again */
 	IF new.retention OPERATOR(pg_catalog.=) interval '0' THEN
 		new.retention := NULL;
+	END IF;
+
+	/*
+	 * Lock what changes, the message table first, as every function using
+	 * a queue does (src/plan_cache.c, queue_lookup_for): no deadlock with
+	 * senders that go on to the key and producer tables.
+	 */
+	IF new.unlogged IS DISTINCT FROM old.unlogged THEN
+		EXECUTE format('LOCK TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I '
+					   'IN ACCESS EXCLUSIVE MODE',
+					   'q_' || queue_name, 'p_' || queue_name, 'k_' || queue_name,
+					   'dl_' || queue_name, 'a_' || queue_name);
+	ELSIF new.ordered IS DISTINCT FROM old.ordered THEN
+		/* no message may arrive between the check below and the change */
+		EXECUTE format('LOCK TABLE queue.%I IN SHARE ROW EXCLUSIVE MODE', 'q_' || queue_name);
 	END IF;
 
 	IF new.ordered IS DISTINCT FROM old.ordered THEN
@@ -508,20 +526,32 @@ BEGIN
 			OR r.queue_name OPERATOR(pg_catalog.=) which
 		 ORDER BY r.queue_name
 	LOOP
-		RETURN QUERY EXECUTE format(
-			'SELECT $1, m.ready, m.in_flight, m.delayed, '
-			'       (SELECT count(*) FROM queue.%2$I), '
-			'       (SELECT count(*) FROM queue.%3$I), '
-			'       m.oldest_ready_age, t.sent_total, t.acked_total, t.dead_total '
-			'  FROM (SELECT count(*) FILTER (WHERE visible_at <= $2) AS ready, '
-			'               count(*) FILTER (WHERE visible_at > $2 AND leased) AS in_flight, '
-			'               count(*) FILTER (WHERE visible_at > $2 AND NOT leased) AS delayed, '
-			'               $2 - min(enqueued_at) FILTER (WHERE visible_at <= $2) '
-			'                 AS oldest_ready_age '
-			'          FROM queue.%1$I) m, '
-			'       queue._totals($3) t',
-			'q_' || qname, 'dl_' || qname, 'a_' || qname)
-			USING qname, clock_timestamp(), format('queue.%I', 'q_' || qname)::regclass::oid;
+		/*
+		 * The message table is locked first (it comes first in FROM), as
+		 * queue.alter locks it; a queue dropped since the loop began is
+		 * left out.
+		 */
+		BEGIN
+			RETURN QUERY EXECUTE format(
+				'SELECT $1, m.ready, m.in_flight, m.delayed, d.dead, a.archived, '
+				'       m.oldest_ready_age, t.sent_total, t.acked_total, t.dead_total '
+				'  FROM (SELECT count(*) FILTER (WHERE visible_at <= $2) AS ready, '
+				'               count(*) FILTER (WHERE visible_at > $2 AND leased) AS in_flight, '
+				'               count(*) FILTER (WHERE visible_at > $2 AND NOT leased) AS delayed, '
+				'               $2 - min(enqueued_at) FILTER (WHERE visible_at <= $2) '
+				'                 AS oldest_ready_age '
+				'          FROM queue.%1$I) m, '
+				'       (SELECT count(*) AS dead FROM queue.%2$I) d, '
+				'       (SELECT count(*) AS archived FROM queue.%3$I) a, '
+				'       queue._totals($3) t',
+				'q_' || qname, 'dl_' || qname, 'a_' || qname)
+				USING qname, clock_timestamp(),
+					  pg_catalog.to_regclass(format('queue.%I', 'q_' || qname))::oid;
+		EXCEPTION WHEN undefined_table OR undefined_object THEN
+			IF which IS NOT NULL THEN
+				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
+			END IF;
+		END;
 	END LOOP;
 END
 $$;

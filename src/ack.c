@@ -132,7 +132,7 @@ queue_ack(PG_FUNCTION_ARGS)
 	int			nretry;
 	int			n;
 
-	entry = queue_lookup_for(name, QPRIV_CONSUME);
+	entry = queue_lookup_for(name, QPRIV_CONSUME, true);
 	n = ack_direct(entry, &id, 1, receipt, &retry, &nretry);
 	if (n < 0 || nretry > 0)
 	{
@@ -215,7 +215,7 @@ queue_ack_array(PG_FUNCTION_ARGS)
 			ids[n++] = ids[i];
 	nids = (nids > 0) ? n : 0;
 
-	entry = queue_lookup_for(name, QPRIV_CONSUME);
+	entry = queue_lookup_for(name, QPRIV_CONSUME, true);
 	n = (nids == 0) ? 0 : ack_direct(entry, ids, nids, -1, retry, &nretry);
 	if (n < 0 || (nids > 0 && nretry > 0))
 	{
@@ -306,7 +306,7 @@ queue_nack(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	queue_spi_connect();
-	entry = queue_lookup_for(name, QPRIV_CONSUME);
+	entry = queue_lookup_for(name, QPRIV_CONSUME, true);
 
 	values[0] = Int64GetDatum(id);
 	if (queue_spi_exec(queue_plan(entry, QPLAN_NACK_LOCK), values, NULL, false, 1,
@@ -371,7 +371,7 @@ queue_extend(PG_FUNCTION_ARGS)
 				 errmsg("visibility_timeout must not be NULL")));
 
 	queue_spi_connect();
-	entry = queue_lookup_for(name, QPRIV_CONSUME);
+	entry = queue_lookup_for(name, QPRIV_CONSUME, true);
 	values[0] = Int64GetDatum(id);
 	values[1] = DirectFunctionCall2(timestamptz_pl_interval,
 									TimestampTzGetDatum(queue_now()),

@@ -21,9 +21,10 @@
 
 #include "access/genam.h"
 #include "access/table.h"
-#include "catalog/pg_am.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/dependency.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -133,6 +134,9 @@ direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
 	int			i;
 
 	if (entry->direct_ok == 0)
+		return false;
+	/* SQL says what read-only transactions and hot standbys may not do */
+	if (XactReadOnly || RecoveryInProgress())
 		return false;
 	if (pg_class_aclmask(entry->relid, GetUserId(), privileges, ACLMASK_ALL) != privileges)
 		return false;

@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include "storage/lmgr.h"
+
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -249,13 +251,32 @@ queue_lookup(const char *name)
 /*
  * queue_lookup_for
  *		queue_lookup, and raise 42501 unless the current user holds priv on
- *		the queue.
+ *		the queue; with lock, first take the message table's lock.
  */
 QueueEntry *
-queue_lookup_for(const char *name, QueuePrivilege priv)
+queue_lookup_for(const char *name, QueuePrivilege priv, bool lock)
 {
 	QueueEntry *entry = queue_lookup(name);
 
+	/*
+	 * Lock the message table before any other of the queue's, as queue.drop
+	 * and queue.alter do, so that they wait for us or we for them, and
+	 * never deadlock.  A queue dropped (or dropped and made again) while we
+	 * waited shows as an invalidated entry once the lock is granted.  (A
+	 * read touches the message table first anyway, and a long poll must
+	 * not hold the lock while it sleeps.)
+	 */
+	while (lock)
+	{
+		Oid			relid = entry->relid;
+
+		LockRelationOid(relid, RowExclusiveLock);
+		if (entry->valid)
+			break;
+		entry = queue_lookup(name);		/* 42704 if it is gone */
+		if (entry->relid == relid)
+			break;
+	}
 	queue_require(entry->relid, name, priv);
 	return entry;
 }

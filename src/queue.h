@@ -89,7 +89,8 @@ extern void queue_require(Oid relid, const char *name, QueuePrivilege priv);
 
 extern void queue_plan_cache_init(void);
 extern QueueEntry *queue_lookup(const char *name);
-extern QueueEntry *queue_lookup_for(const char *name, QueuePrivilege priv);
+extern QueueEntry *queue_lookup_for(const char *name, QueuePrivilege priv,
+									 bool lock);
 extern SPIPlanPtr queue_plan(QueueEntry *entry, QueuePlanKind kind);
 
 /* validate.c */

@@ -320,7 +320,7 @@ queue_read(PG_FUNCTION_ARGS)
 
 	if (wait_ms >= 1)
 		queue_wait_check();
-	entry = queue_lookup_for(name, QPRIV_CONSUME);
+	entry = queue_lookup_for(name, QPRIV_CONSUME, false);
 	n = read_once(entry, quantity, vt, rsinfo, &next_visible);
 
 	if (n == 0 && wait_ms >= 1)
@@ -336,7 +336,7 @@ queue_read(PG_FUNCTION_ARGS)
 				long		remaining_ms;
 
 				/* the queue may have been altered or dropped meanwhile */
-				entry = queue_lookup_for(name, QPRIV_CONSUME);
+				entry = queue_lookup_for(name, QPRIV_CONSUME, false);
 				n = read_once(entry, quantity, vt, rsinfo, &next_visible);
 				if (n > 0)
 					break;
@@ -380,7 +380,7 @@ queue_pop(PG_FUNCTION_ARGS)
 	name = queue_name_arg(fcinfo, 0);
 	quantity = queue_quantity_arg(fcinfo, 1, 1);
 
-	entry = queue_lookup_for(name, QPRIV_CONSUME);
+	entry = queue_lookup_for(name, QPRIV_CONSUME, false);
 	now = queue_now();
 	if (!read_direct(entry, quantity, now, NULL, true, rsinfo, &n, &next_visible))
 	{

@@ -304,7 +304,7 @@ queue_send(PG_FUNCTION_ARGS)
 	if (!delay)
 		delay = &no_delay;
 
-	entry = queue_lookup_for(name, QPRIV_SEND);
+	entry = queue_lookup_for(name, QPRIV_SEND, true);
 	if (entry->ordered && msg.group_key != (Datum) 0)
 		lock_group(entry, group_hash(msg.group_key));
 	if (msg.idempotency_key != (Datum) 0 || has_producer)
@@ -472,7 +472,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	values[2] = IntervalPGetDatum(delay);
 	values[5] = Int32GetDatum(priority);
 
-	entry = queue_lookup_for(name, QPRIV_SEND);
+	entry = queue_lookup_for(name, QPRIV_SEND, true);
 	if (nbodies == 0)
 		return (Datum) 0;
 
