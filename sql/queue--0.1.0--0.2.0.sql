@@ -580,8 +580,8 @@ AS 'MODULE_PATHNAME', 'queue_sweep_at_sql';
  *    dead letters.  Rows a consumer holds are skipped (SKIP LOCKED): a
  *    consumer acking and the worker dead-lettering the same message
  *    cannot both win.  A queue's table is scanned for them only when a
- *    last-chance delivery has come due (queue._sweep_take) or failures were
- *    counted on it in this step.
+ *    last-chance delivery has come due (queue._sweep_take) or step 1 made
+ *    a message reach max_deliveries.
  * 3. Archived messages past the queue's retention are deleted; with no
  *    retention (turned off), the whole archive goes.
  * 4. Idempotency keys past dedup_window are forgotten, and so are the
@@ -602,6 +602,7 @@ DECLARE
 	relid oid;
 	due boolean;
 	counted oid[] := '{}';
+	new_count integer;
 	next_due timestamptz;
 BEGIN
 	dead_lettered := 0;
@@ -610,7 +611,7 @@ BEGIN
 	failures_counted := 0;
 
 	FOR r IN
-		SELECT f.relid, f.id, f.failures, q.queue_name
+		SELECT f.relid, f.id, f.failures, q.queue_name, q.max_deliveries
 		  FROM queue._failed_deliveries(batch) f
 		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) f.relid
 		  JOIN queue.registry q
@@ -627,12 +628,15 @@ BEGIN
 				'UPDATE queue.%1$I SET delivery_count = delivery_count + $2 '
 				' WHERE id = (SELECT id FROM queue.%1$I WHERE id = $1'
 				'               AND NOT (leased AND visible_at > clock_timestamp())'
-				'             FOR UPDATE SKIP LOCKED)',
+				'             FOR UPDATE SKIP LOCKED) '
+				'RETURNING delivery_count',
 				'q_' || r.queue_name)
-				USING r.id, r.failures;
+				INTO new_count USING r.id, r.failures;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			failures_counted := failures_counted + n * r.failures;
-			IF n OPERATOR(pg_catalog.>) 0 THEN
+			/* it has now had its last delivery: sweep its queue */
+			IF n OPERATOR(pg_catalog.>) 0 AND r.max_deliveries OPERATOR(pg_catalog.>) 0
+			   AND new_count OPERATOR(pg_catalog.>=) r.max_deliveries THEN
 				counted := counted OPERATOR(pg_catalog.||) r.relid;
 			END IF;
 			IF n OPERATOR(pg_catalog.=) 0 THEN

@@ -21,10 +21,10 @@
  * messages still in flight come due (queue._sweep_at, also at commit, as
  * is queue.alter's request for a sweep: until then only the transaction
  * itself sees it).  A taken time is replaced by the minimum, so a note
- * made meanwhile is not lost.  A
- * delivery whose transaction rolls back is counted as a failure, and the
- * worker sweeps every queue it counted failures for; a queue without a
- * slot (after a restart, or with the table full) is always due.
+ * made meanwhile is not lost.  A delivery whose transaction rolls back is
+ * counted as a failure, and the worker sweeps a queue where that made a
+ * message reach max_deliveries; a queue without a slot (after a restart,
+ * or with the table full) is always due.
  *
  *-------------------------------------------------------------------------
  */

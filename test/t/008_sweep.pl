@@ -131,6 +131,14 @@ nap(1.0);
 my $after = sql(q{SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'q_sw'});
 is($after - $before, 0, 'idle steps do not scan the queue table');
 
+# a rolled-back delivery that is not the last: counted, but no scan
+sql(q{BEGIN; SELECT id FROM queue.read('sw', 1); ROLLBACK;});
+is(step(), '0|1', 'a failure short of max_deliveries is counted');
+nap(1.0);
+my $after_failure = sql(q{SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'q_sw'});
+is($after_failure - $after, 0, '... without a scan of the queue table');
+$after = $after_failure;
+
 # the negative control: a due sweep does scan it
 sql(q{SELECT queue.alter('sw', max_deliveries => 3)});
 step();
