@@ -24,7 +24,9 @@
  * made meanwhile is not lost.  A delivery whose transaction rolls back is
  * counted as a failure, and the worker sweeps a queue where that made a
  * message reach max_deliveries; a queue without a slot (after a restart,
- * or with the table full) is always due.
+ * or with the table full) is always due.  As a backstop for what no note
+ * tells (rows changed behind the API, a prepared transaction's last
+ * delivery), every queue is swept at least once a minute.
  *
  *-------------------------------------------------------------------------
  */
@@ -54,7 +56,11 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 acked;
 	pg_atomic_uint64 dead;
 	pg_atomic_uint64 sweep_due; /* TimestampTz; PG_INT64_MAX: nothing due */
+	pg_atomic_uint64 swept_at;	/* TimestampTz of the last sweep taken */
 } QueueCounterSlot;
+
+/* every queue is swept at least this often (microseconds) */
+#define SWEEP_BACKSTOP_USECS	(60 * USECS_PER_SEC)
 
 typedef struct QueueCounters
 {
@@ -142,6 +148,7 @@ queue_counters_shmem_startup(void)
 			pg_atomic_init_u64(&counters->slots[i].acked, 0);
 			pg_atomic_init_u64(&counters->slots[i].dead, 0);
 			pg_atomic_init_u64(&counters->slots[i].sweep_due, 0);
+			pg_atomic_init_u64(&counters->slots[i].swept_at, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -520,11 +527,16 @@ queue_sweep_take_sql(PG_FUNCTION_ARGS)
 		taken = taken ? repalloc(taken, sizeof(TakenSweep) * maxtaken) :
 			MemoryContextAlloc(TopMemoryContext, sizeof(TakenSweep) * maxtaken);
 	}
+	/* the backstop: due anyway a minute after the last sweep */
+	cur = pg_atomic_read_u64(&slot->swept_at);
+	if (now - Min(cur, now) >= SWEEP_BACKSTOP_USECS)
+		sweep_due_min(slot, 0);
 	cur = pg_atomic_read_u64(&slot->sweep_due);
 	while (cur <= now)
 	{
 		if (pg_atomic_compare_exchange_u64(&slot->sweep_due, &cur, (uint64) PG_INT64_MAX))
 		{
+			pg_atomic_write_u64(&slot->swept_at, now);
 			taken[ntaken].slot = slot;
 			taken[ntaken].nest_level = GetCurrentTransactionNestLevel();
 			ntaken++;

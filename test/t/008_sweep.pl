@@ -160,5 +160,21 @@ is($out, '1', 'the good queue\'s archive is purged');
 like($err, qr/worker step on queue "sw_bad" failed: timestamp out of range/,
 	'the bad queue is reported with a warning');
 
+# 11. the backstop: a message made poison behind the API, which no note
+#     tells the worker about, is swept within a minute
+sql(q{SELECT queue.create('sw_behind', max_deliveries => 2)});
+sql(q{SELECT queue.send('sw_behind', '{}')});
+step();
+sql(q{UPDATE queue.q_sw_behind SET delivery_count = 2});
+is(step(), '0|0', 'a change behind the API is not seen at once');
+my $deadline = time() + 90;
+my $moved = 0;
+while (!$moved && time() < $deadline)
+{
+	nap(2.0);
+	$moved = (split /\|/, step())[0];
+}
+is($moved, 1, 'but within a minute or so, by the backstop sweep');
+
 $node->stop;
 done_testing();
