@@ -522,7 +522,8 @@ BEGIN
 		SELECT r.queue_name FROM queue.registry r
 		 WHERE (which IS NULL
 				AND pg_catalog.has_table_privilege(
-					format('queue.%I', 'q_' OPERATOR(pg_catalog.||) r.queue_name), 'UPDATE'))
+					pg_catalog.to_regclass(format('queue.%I', 'q_' OPERATOR(pg_catalog.||) r.queue_name)),
+					'UPDATE'))
 			OR r.queue_name OPERATOR(pg_catalog.=) which
 		 ORDER BY r.queue_name
 	LOOP
