@@ -8,8 +8,8 @@
  *
  *	send	 INSERT on q_ (and what idempotency keys and producer sequence
  *			 numbers need on k_ and p_)
- *	consume  SELECT, UPDATE, DELETE on q_ (and INSERT into the archive and
- *			 the dead letters)
+ *	consume  SELECT, UPDATE, DELETE on q_ (and SELECT, INSERT on the archive
+ *			 and the dead letters, SELECT on p_ for producer_gaps)
  *	manage	 everything but TRIGGER and REFERENCES on all five tables
  *
  * The function-level checks test one distinguishing bit each: INSERT on q_
