@@ -524,6 +524,8 @@ BEGIN
 	 WHERE r.queue_name OPERATOR(pg_catalog.=) _alter_impl.queue_name;
 
 	PERFORM queue._invalidate(queue_name);
+	/* other delivery rules: reads look at every live message again */
+	PERFORM queue._rewind(format('queue.%I', 'q_' || queue_name)::regclass::oid, 0, false);
 	/* a lower max_deliveries may have made poison of messages */
 	PERFORM queue._sweep_at(format('queue.%I', 'q_' || queue_name)::regclass::oid,
 							'-infinity'::pg_catalog.timestamptz);
@@ -717,6 +719,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	n bigint;
+	lowest bigint;
 BEGIN
 	PERFORM queue._lock_queue(queue_name);
 	IF quantity OPERATOR(pg_catalog.<) 1 THEN
@@ -731,14 +734,21 @@ BEGIN
 		'     ORDER BY id LIMIT $1 FOR UPDATE)'
 		'  RETURNING d.id, d.body, d.headers, d.enqueued_at, d.group_key,'
 		'            d.idempotency_key, d.priority) '
+		', back AS ('
 		'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
 		'                        visible_at, group_key, idempotency_key, priority) '
 		'SELECT id, body, headers, 0, enqueued_at, now(), group_key,'
-		'       idempotency_key, priority FROM moved',
+		'       idempotency_key, priority FROM moved'
+		'  RETURNING id) '
+		'SELECT count(*), min(id) FROM back',
 		'dl_' || queue_name, 'q_' || queue_name)
-		USING quantity, ids;
-	GET DIAGNOSTICS n = ROW_COUNT;
+		INTO n, lowest USING quantity, ids;
 	PERFORM queue._count_visible(format('queue.%I', 'q_' || queue_name)::regclass::oid, n);
+	/* the messages keep their ids, which reads may have passed long ago */
+	IF lowest IS NOT NULL THEN
+		PERFORM queue._rewind(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+							  lowest, true);
+	END IF;
 	RETURN n;
 END
 $$;
@@ -860,6 +870,13 @@ LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_sweep_at_sql';
 
+/* reads must look from id again once this transaction commits (position.c) */
+CREATE FUNCTION queue._rewind(relid oid, id bigint, with_head boolean)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_rewind_sql';
+
 CREATE FUNCTION queue._count_dead(relid oid, n bigint)
 RETURNS void
 LANGUAGE c VOLATILE STRICT
@@ -908,6 +925,7 @@ DECLARE
 	due boolean;
 	counted oid[] := '{}';
 	new_count integer;
+	lowest bigint;
 	next_due timestamptz;
 BEGIN
 	dead_lettered := 0;
@@ -971,17 +989,24 @@ BEGIN
 					'     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)'
 					'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
 					'            m.group_key, m.idempotency_key, m.priority) '
+					', gone AS ('
 					'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
 					'                        reason, group_key, idempotency_key, priority) '
 					'SELECT id, body, headers, delivery_count, enqueued_at, $3, group_key,'
-					'       idempotency_key, priority FROM dead',
+					'       idempotency_key, priority FROM dead'
+					'  RETURNING id) '
+					'SELECT count(*), min(id) FROM gone',
 					'q_' || r.queue_name, 'dl_' || r.queue_name)
+					INTO n, lowest
 					USING r.max_deliveries, batch,
 						  format('delivered %s times without an ack', r.max_deliveries);
-				GET DIAGNOSTICS n = ROW_COUNT;
 				IF n OPERATOR(pg_catalog.>) 0 THEN
 					dead_lettered := dead_lettered + n;
 					PERFORM queue._count_dead(relid, n);
+					/* ordered: the next messages of their groups are free */
+					IF r.ordered THEN
+						PERFORM queue._rewind(relid, lowest, false);
+					END IF;
 				END IF;
 				/*
 				 * What is left: last-chance deliveries still in flight come
@@ -1408,6 +1433,7 @@ REVOKE EXECUTE ON FUNCTION
 	queue._count_dead(oid, bigint),
 	queue._sweep_take(oid),
 	queue._sweep_at(oid, timestamptz),
+	queue._rewind(oid, bigint, boolean),
 	queue._worker_step(integer),
 	queue._guard_schema()
 FROM PUBLIC;

@@ -146,6 +146,9 @@ queue_ack(PG_FUNCTION_ARGS)
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
+	/* an ordered queue: the next message of its group may be free now */
+	if (n > 0 && entry->ordered)
+		queue_note_rewind(entry->relid, id, false);
 
 	PG_RETURN_BOOL(n > 0);
 }
@@ -243,6 +246,9 @@ queue_ack_array(PG_FUNCTION_ARGS)
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
+	/* an ordered queue: the next messages of their groups may be free now */
+	if (n > 0 && entry->ordered)
+		queue_note_rewind(entry->relid, ids[0], false);
 
 	PG_RETURN_INT64(n);
 }
@@ -331,6 +337,8 @@ queue_nack(PG_FUNCTION_ARGS)
 		queue_spi_exec(queue_plan(entry, QPLAN_DEAD_LETTER), values, nulls, false, 0,
 					   SPI_OK_INSERT, "dead-letter");
 		queue_count_dead(entry->relid, 1);
+		if (entry->ordered)
+			queue_note_rewind(entry->relid, id, false);
 	}
 	else
 	{
@@ -342,6 +350,8 @@ queue_nack(PG_FUNCTION_ARGS)
 		queue_spi_exec(queue_plan(entry, QPLAN_NACK_RETRY), values, NULL, false, 0,
 					   SPI_OK_UPDATE, "nack");
 		queue_count_visible(entry->relid, 1);
+		/* reads may have passed it, leased: they look again when it is due */
+		queue_note_rescan(entry->relid, DatumGetTimestampTz(values[1]));
 	}
 	queue_spi_finish();
 
@@ -380,8 +390,13 @@ queue_extend(PG_FUNCTION_ARGS)
 	nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
 	if (queue_spi_exec(queue_plan(entry, QPLAN_EXTEND), values, nulls, false, 0,
 					   SPI_OK_UPDATE_RETURNING, "extend") > 0)
+	{
 		visible_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 								   1, &isnull);
+		/* a shorter timeout than the one reads passed it with */
+		if (!isnull)
+			queue_note_rescan(entry->relid, DatumGetTimestampTz(visible_at));
+	}
 	queue_spi_finish();
 
 	if (isnull)

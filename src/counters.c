@@ -57,6 +57,7 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 dead;
 	pg_atomic_uint64 sweep_due; /* TimestampTz; PG_INT64_MAX: nothing due */
 	pg_atomic_uint64 swept_at;	/* TimestampTz of the last sweep taken */
+	QueuePosition position;		/* where reads start (position.c) */
 } QueueCounterSlot;
 
 /* every queue is swept at least this often (microseconds) */
@@ -65,6 +66,7 @@ typedef struct QueueCounterSlot
 typedef struct QueueCounters
 {
 	slock_t		mutex;			/* taken only to claim a free slot */
+	pg_atomic_uint32 positions_frozen;	/* see queue_sending_begin */
 	QueueCounterSlot slots[QUEUE_COUNTER_SLOTS];
 } QueueCounters;
 
@@ -80,6 +82,9 @@ typedef struct PendingCount
 	int64		dead;
 	int64		made_visible;	/* messages made visible: wakes readers */
 	TimestampTz sweep_due;		/* earliest last-chance delivery timeout */
+	int64		rewind_to;		/* reads must look from here again */
+	bool		rewind_head;	/* ... and rows below head may be live */
+	TimestampTz rescan_at;		/* a row behind ready is visible then */
 } PendingCount;
 
 #define MAX_PENDING 64
@@ -111,6 +116,7 @@ PG_FUNCTION_INFO_V1(queue_count_dead_sql);
 PG_FUNCTION_INFO_V1(queue_count_visible_sql);
 PG_FUNCTION_INFO_V1(queue_sweep_take_sql);
 PG_FUNCTION_INFO_V1(queue_sweep_at_sql);
+PG_FUNCTION_INFO_V1(queue_rewind_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
 static void queue_counters_subxact_callback(SubXactEvent event,
@@ -140,8 +146,10 @@ queue_counters_shmem_startup(void)
 		int			i;
 
 		SpinLockInit(&counters->mutex);
+		pg_atomic_init_u32(&counters->positions_frozen, 0);
 		for (i = 0; i < QUEUE_COUNTER_SLOTS; i++)
 		{
+			queue_position_init(&counters->slots[i].position);
 			counters->slots[i].dbid = InvalidOid;
 			counters->slots[i].relid = InvalidOid;
 			pg_atomic_init_u64(&counters->slots[i].sent, 0);
@@ -152,6 +160,7 @@ queue_counters_shmem_startup(void)
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
+	queue_position_set_frozen_flag(&counters->positions_frozen);
 }
 
 /*
@@ -197,6 +206,7 @@ counter_slot(Oid relid, bool create)
 			{
 				/* a queue new to this slot table may hold anything: due */
 				pg_atomic_write_u64(&slot->sweep_due, 0);
+				queue_position_reset(&slot->position);
 				slot->relid = relid;
 				pg_write_barrier();
 				slot->dbid = MyDatabaseId;
@@ -233,7 +243,116 @@ pending_for(Oid relid)
 	pending[npending].dead = 0;
 	pending[npending].made_visible = 0;
 	pending[npending].sweep_due = DT_NOEND;
+	pending[npending].rewind_to = PG_INT64_MAX;
+	pending[npending].rewind_head = false;
+	pending[npending].rescan_at = DT_NOEND;
 	return &pending[npending++];
+}
+
+/*
+ * queue_deleted_in_xact
+ *		Whether this transaction (any of its subtransactions) deleted rows
+ *		of relid's table: acked, popped or dead-lettered them.  Its reads
+ *		then do not move the read position, which would pass rows that a
+ *		rollback brings back.
+ */
+bool
+queue_deleted_in_xact(Oid relid)
+{
+	int			i;
+
+	if (npending == MAX_PENDING)
+		return true;			/* not all changes are known */
+	for (i = 0; i < npending; i++)
+		if (pending[i].relid == relid && (pending[i].acked > 0 || pending[i].dead > 0))
+			return true;
+	return false;
+}
+
+/*
+ * queue_pending_position
+ *		The rewinds and rescans this transaction noted for relid, which its
+ *		own reads obey before they take effect for others at commit.
+ */
+void
+queue_pending_position(Oid relid, int64 *rewind_to, TimestampTz *rescan_at)
+{
+	int			i;
+
+	*rewind_to = PG_INT64_MAX;
+	*rescan_at = DT_NOEND;
+	for (i = 0; i < npending; i++)
+		if (pending[i].relid == relid)
+		{
+			*rewind_to = Min(*rewind_to, pending[i].rewind_to);
+			*rescan_at = Min(*rescan_at, pending[i].rescan_at);
+		}
+}
+
+/*
+ * queue_position_slot
+ *		The read position of a queue (position.c); NULL without shared
+ *		memory or room.
+ */
+QueuePosition *
+queue_position_slot(Oid relid, bool create)
+{
+	QueueCounterSlot *slot = counter_slot(relid, create);
+
+	return slot ? &slot->position : NULL;
+}
+
+/*
+ * queue_note_rewind
+ *		When this transaction commits, reads of relid's table must look at
+ *		id again; with_head, rows below head may be live again (redrive).
+ *		Without room to remember it, the rewind is made now (a read may
+ *		then move past the row before this transaction commits; the
+ *		minute's backstop brings it back).
+ */
+void
+queue_note_rewind(Oid relid, int64 id, bool with_head)
+{
+	PendingCount *p = pending_for(relid);
+
+	if (p == NULL)
+	{
+		queue_position_rewind(relid, id, with_head);
+		return;
+	}
+	p->rewind_to = Min(p->rewind_to, id);
+	p->rewind_head |= with_head;
+}
+
+/*
+ * queue_note_rescan
+ *		When this transaction commits, a row of relid's table becomes
+ *		visible again at 'at' (nack, extend).
+ */
+void
+queue_note_rescan(Oid relid, TimestampTz at)
+{
+	PendingCount *p = pending_for(relid);
+
+	if (p == NULL)
+	{
+		queue_position_rescan_at(relid, at);
+		return;
+	}
+	p->rescan_at = Min(p->rescan_at, at);
+}
+
+/*
+ * apply_position_notes
+ *		The rewinds and rescans a transaction noted, at its commit.
+ */
+static void
+apply_position_notes(const PendingCount *p)
+{
+	if (p->rewind_to != PG_INT64_MAX)
+		queue_position_rewind(p->relid, p->rewind_to, p->rewind_head);
+	if (p->rescan_at != DT_NOEND)
+		queue_position_rescan_at(p->relid, p->rescan_at);
 }
 
 void
@@ -325,6 +444,7 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 			{
 				QueueCounterSlot *slot = counter_slot(pending[i].relid, true);
 
+				apply_position_notes(&pending[i]);
 				queue_wake_waiters(pending[i].relid, pending[i].made_visible);
 				if (slot == NULL)
 					continue;
@@ -357,6 +477,8 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 			{
 				QueueCounterSlot *slot = counter_slot(pending[i].relid, true);
 
+				/* best effort: the backstop covers a later COMMIT PREPARED */
+				apply_position_notes(&pending[i]);
 				if (slot != NULL && pending[i].sweep_due != DT_NOEND)
 					sweep_due_min(slot, pending[i].sweep_due);
 			}
@@ -366,6 +488,7 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			queue_sending_abort(0);
 			npending = 0;
 			sweep_note_lost = false;
 			for (i = 0; i < ntaken; i++)
@@ -401,6 +524,7 @@ queue_counters_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					taken[i].nest_level = level - 1;
 			break;
 		case SUBXACT_EVENT_ABORT_SUB:
+			queue_sending_abort(level);
 			for (i = 0; i < npending; i++)
 				if (pending[i].nest_level < level)
 					pending[kept++] = pending[i];
@@ -470,6 +594,7 @@ queue_reset_totals_sql(PG_FUNCTION_ARGS)
 
 	if (slot != NULL)
 	{
+		queue_position_reset(&slot->position);
 		pg_atomic_write_u64(&slot->sent, 0);
 		pg_atomic_write_u64(&slot->acked, 0);
 		pg_atomic_write_u64(&slot->dead, 0);
@@ -555,5 +680,18 @@ Datum
 queue_sweep_at_sql(PG_FUNCTION_ARGS)
 {
 	queue_note_sweep(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1));
+	PG_RETURN_VOID();
+}
+
+/*
+ * queue._rewind(relid oid, id bigint, with_head boolean)
+ *		When this transaction commits, reads must look at the queue's rows
+ *		from id again (redrive, alter, the worker's dead letters on an
+ *		ordered queue); with_head, rows below head may be live again.
+ */
+Datum
+queue_rewind_sql(PG_FUNCTION_ARGS)
+{
+	queue_note_rewind(PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_BOOL(2));
 	PG_RETURN_VOID();
 }

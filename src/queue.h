@@ -20,6 +20,9 @@
 #include "executor/spi.h"
 #include "nodes/execnodes.h"
 #include "nodes/parsenodes.h"
+#include "port/atomics.h"
+#include "storage/spin.h"
+#include "utils/relcache.h"
 #include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
@@ -118,6 +121,64 @@ extern void queue_count_acked(Oid relid, int64 n);
 extern void queue_count_dead(Oid relid, int64 n);
 extern void queue_count_visible(Oid relid, int64 n);
 extern void queue_note_sweep(Oid relid, TimestampTz due);
+
+/* position.c: where reads start (one per queue, in its counter slot) */
+#define POSITION_MARKERS		8	/* senders taking ids at once, per queue */
+#define POSITION_REWIND_RING	8	/* rewinds a read can see made meanwhile */
+
+typedef struct QueuePosition
+{
+	slock_t		mutex;			/* for the fields up to reset_at */
+	int64		head;			/* every row below is dead */
+	int64		ready;			/* no row below can be taken now */
+	uint64		rewinds;		/* how many times ready moved back */
+	int64		rewound[POSITION_REWIND_RING];	/* to where, by number */
+	TimestampTz rescan_at;		/* a row below ready is visible again then */
+	TimestampTz reset_at;		/* last start from head */
+	pg_atomic_uint64 max_id;	/* highest id taken (0: not known) */
+	pg_atomic_uint32 overflow;	/* senders without a marker */
+	pg_atomic_uint64 sending[POSITION_MARKERS]; /* lowest id each holds */
+} QueuePosition;
+
+/* One read's view of a position (see position.c) */
+typedef struct ReadPosition
+{
+	QueuePosition *pos;			/* NULL: no position, start at the beginning */
+	int64		start;			/* the first id to look at */
+	uint64		rewinds;		/* pos->rewinds when the read began */
+	bool		from_head;		/* start is head: head may move too */
+	TimestampTz rescan_at;		/* when passed rows become visible again */
+	int64		cap;			/* no id from here on can be passed */
+	bool		may_move;		/* this read may move the position */
+	bool		moving;			/* every row so far could be passed */
+	bool		head_moving;	/* every row so far was dead */
+	int64		ready_to;		/* ready may move up to here */
+	int64		head_to;		/* head may move up to here */
+	TimestampTz min_visible;	/* earliest visible_at of the rows passed */
+} ReadPosition;
+
+extern void queue_position_init(QueuePosition *pos);
+extern void queue_position_reset(QueuePosition *pos);
+extern void queue_position_set_frozen_flag(pg_atomic_uint32 *flag);
+extern QueuePosition *queue_position_slot(Oid relid, bool create);
+extern int	queue_sending_begin(Oid relid);
+extern void queue_sending_id(Oid relid, int64 id);
+extern int64 queue_next_id(QueueEntry *entry);
+extern void queue_sending_end(int handle);
+extern void queue_sending_abort(int nest_level);
+extern void queue_position_rewind(Oid relid, int64 id, bool with_head);
+extern void queue_position_rescan_at(Oid relid, TimestampTz at);
+extern void queue_position_begin(ReadPosition *rp, Oid relid, Relation rel,
+								 Relation pkey, TimestampTz now);
+extern void queue_position_pass(ReadPosition *rp, int64 id, bool can_pass,
+								bool live, TimestampTz visible_at);
+extern void queue_position_end(ReadPosition *rp, bool exhausted);
+/* counters.c: noted now, applied at commit */
+extern void queue_note_rewind(Oid relid, int64 id, bool with_head);
+extern void queue_note_rescan(Oid relid, TimestampTz at);
+extern bool queue_deleted_in_xact(Oid relid);
+extern void queue_pending_position(Oid relid, int64 *rewind_to,
+								   TimestampTz *rescan_at);
 
 /* direct.c: table access without planning a statement */
 #define DIRECT_PKEY		0		/* primary key on id */

@@ -31,6 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
 #include "queue.h"
@@ -69,114 +70,287 @@ lock_if_free(DirectTable *dt, TupleTableSlot *found, CommandId cid,
 							LockTupleExclusive, LockWaitSkip, 0, &tmfd) == TM_Ok;
 }
 
+/* What one read needs across its passes */
+typedef struct ReadState
+{
+	QueueEntry *entry;
+	DirectTable *dt;
+	TimestampTz now;
+	Datum		new_visible_at;
+	bool		pop;
+	ReturnSetInfo *rsinfo;
+	TimestampTz next_visible;	/* earliest visible_at of rows not taken */
+	Relation	group_index;	/* ordered queues: opened on first use */
+	TupleTableSlot *group_slot;
+} ReadState;
+
+/*
+ * group_blocked
+ *		On an ordered queue, whether an earlier message of the row's group
+ *		is still in the queue (handed out, waiting for a retry, or not yet
+ *		read): then the row waits.  Acked and dead-lettered messages are
+ *		gone, and one of ours taken earlier in this read is still seen
+ *		(its old version), so one message per group is in flight.
+ */
+static bool
+group_blocked(ReadState *rs, TupleTableSlot *row, int64 id)
+{
+	IndexScanDesc scan;
+	ScanKeyData key;
+	bool		blocked = false;
+
+	if (!rs->entry->ordered || row->tts_isnull[MSG_GROUP_KEY])
+		return false;
+	if (rs->group_index == NULL)
+	{
+		rs->group_index = index_open(rs->entry->index_oids[DIRECT_GROUP],
+									 AccessShareLock);
+		rs->group_slot = table_slot_create(rs->dt->rel, NULL);
+	}
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   rs->group_index->rd_indcollation[0], F_TEXTEQ,
+						   row->tts_values[MSG_GROUP_KEY]);
+	scan = index_beginscan(rs->dt->rel, rs->group_index, rs->dt->snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, rs->group_slot))
+	{
+		bool		isnull;
+
+		blocked = DatumGetInt64(slot_getattr(rs->group_slot, MSG_ID + 1, &isnull)) < id;
+	}
+	index_endscan(scan);
+	return blocked;
+}
+
+/*
+ * take_row
+ *		Hand out (or pop) a visible row if the delivery rules allow it.
+ *		Returns true when it was taken; otherwise *can_pass tells whether
+ *		the row may stay behind the read position (it cannot be taken until
+ *		an event that moves the position back), and *visible_at when it
+ *		becomes visible again (DT_NOBEGIN: no time).
+ */
+static bool
+take_row(ReadState *rs, TupleTableSlot *found, TupleTableSlot *locked,
+		 CommandId cid, bool *can_pass, TimestampTz *visible_at)
+{
+	QueueEntry *entry = rs->entry;
+	DirectTable *dt = rs->dt;
+	TM_FailureData tmfd;
+	TM_Result	result;
+	Datum		values[MSG_NATTS];
+	bool		nulls[MSG_NATTS];
+	int64		msg_id;
+	int32		failures;
+	TimestampTz at;
+
+	/*
+	 * A row version this transaction wrote (a read or nack earlier in it)
+	 * is back as it was if the transaction rolls back.
+	 */
+	*can_pass = !TransactionIdIsCurrentTransactionId(
+		HeapTupleHeaderGetRawXmin(((BufferHeapTupleTableSlot *) found)->base.tuple->t_data));
+	*visible_at = DT_NOBEGIN;
+	slot_getallattrs(found);
+	msg_id = DatumGetInt64(found->tts_values[MSG_ID]);
+	at = DatumGetTimestampTz(found->tts_values[MSG_VISIBLE_AT]);
+	if (at > rs->now)
+	{
+		/* not yet: remember when the first one will be visible */
+		rs->next_visible = Min(rs->next_visible, at);
+		*visible_at = at;
+		return false;
+	}
+
+	/*
+	 * Delivered max_deliveries times already, counting deliveries whose
+	 * transactions rolled back since: the worker dead-letters it.
+	 */
+	failures = rs->pop ? 0 : queue_pending_failures(entry->relid, msg_id, false);
+	if (entry->max_deliveries > 0 &&
+		DatumGetInt32(found->tts_values[MSG_DELIVERY_COUNT]) + failures >=
+		entry->max_deliveries)
+		return false;
+	/* an earlier message of its group is in the queue: its ack rewinds */
+	if (group_blocked(rs, found, msg_id))
+		return false;
+
+	memcpy(values, found->tts_values, sizeof(values));
+	memcpy(nulls, found->tts_isnull, sizeof(nulls));
+	values[MSG_DELIVERY_COUNT] =
+		Int32GetDatum(DatumGetInt32(values[MSG_DELIVERY_COUNT]) + 1 + failures);
+
+	if (rs->pop)
+	{
+		result = heap_delete(dt->rel, &found->tts_tid, cid, InvalidSnapshot,
+							 false, &tmfd, false);
+		if (result == TM_BeingModified && lock_if_free(dt, found, cid, locked))
+			result = heap_delete(dt->rel, &found->tts_tid, cid, InvalidSnapshot,
+								 true, &tmfd, false);
+	}
+	else
+	{
+		HeapTuple	tuple;
+		LockTupleMode lockmode;
+
+		values[MSG_VISIBLE_AT] = rs->new_visible_at;
+		values[MSG_LEASED] = BoolGetDatum(true);
+		tuple = heap_form_tuple(RelationGetDescr(dt->rel), values, nulls);
+		result = heap_update(dt->rel, &found->tts_tid, tuple, cid,
+							 InvalidSnapshot, false, &tmfd, &lockmode);
+		if (result == TM_BeingModified && lock_if_free(dt, found, cid, locked))
+			result = heap_update(dt->rel, &found->tts_tid, tuple, cid,
+								 InvalidSnapshot, true, &tmfd, &lockmode);
+		if (result == TM_Ok && !HeapTupleIsHeapOnly(tuple))
+			direct_index_insert(dt, values, nulls, &tuple->t_self, true);
+		heap_freetuple(tuple);
+	}
+
+	/*
+	 * Changed, locked or being changed by someone else: skip it, but it
+	 * may be ready again if that transaction rolls back.  Taken by us: it
+	 * may be ready again if we roll back.
+	 */
+	*can_pass = false;
+	if (result != TM_Ok)
+		return false;
+
+
+	/* queue.message is the table's row without "leased" */
+	/* the pending failures are in the row now: take them over */
+	if (failures > 0)
+		failures = queue_pending_failures(entry->relid, msg_id, true);
+	tuplestore_putvalues(rs->rsinfo->setResult, rs->rsinfo->setDesc, values, nulls);
+	queue_note_delivery(entry->relid, msg_id, failures, !rs->pop);
+	/* the last delivery: the worker dead-letters it if it times out */
+	if (!rs->pop && entry->max_deliveries > 0 &&
+		DatumGetInt32(values[MSG_DELIVERY_COUNT]) >= entry->max_deliveries)
+		queue_note_sweep(entry->relid, DatumGetTimestampTz(rs->new_visible_at));
+	return true;
+}
+
+/*
+ * in_progress
+ *		An index entry whose row the read's snapshot does not see: whether
+ *		a version of it is being inserted or changed, or was committed
+ *		after the snapshot (SnapshotDirty sees those).  Otherwise the row
+ *		is dead (or its insert rolled back) and can be passed.
+ */
+static bool
+in_progress(IndexFetchTableData *fetch, ItemPointer tid, TupleTableSlot *slot)
+{
+	SnapshotData dirty;
+	bool		call_again = false;
+	bool		all_dead = false;
+
+	InitDirtySnapshot(dirty);
+	return table_index_fetch_tuple(fetch, tid, &dirty, slot, &call_again, &all_dead);
+}
+
+/*
+ * entry_id
+ *		The id in the primary key entry the scan is on.
+ */
+static int64
+entry_id(IndexScanDesc scan)
+{
+	bool		isnull;
+
+	return DatumGetInt64(index_getattr(scan->xs_itup, 1, scan->xs_itupdesc, &isnull));
+}
+
 /*
  * read_pass
  *		Hand out (or pop) up to 'wanted' visible rows found through one
- *		index; returns how many.
+ *		index; returns how many.  The primary key pass starts at the
+ *		queue's read position and moves it (position.c).
  */
 static int
-read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
-		  TimestampTz now, Datum new_visible_at, bool pop, ReturnSetInfo *rsinfo,
-		  TimestampTz *next_visible)
+read_pass(ReadState *rs, const ReadPass *pass, int wanted, ReadPosition *rp)
 {
+	DirectTable *dt = rs->dt;
 	Relation	irel;
 	IndexScanDesc scan;
 	ScanKeyData key;
+	int			nkeys = 0;
 	TupleTableSlot *found;
 	TupleTableSlot *locked;
+	IndexFetchTableData *dirty_fetch = NULL;
 	CommandId	cid = GetCurrentCommandId(true);
+	bool		exhausted = true;
 	int			n = 0;
 
-	irel = index_open(entry->index_oids[pass->index], RowExclusiveLock);
+	irel = index_open(rs->entry->index_oids[pass->index], RowExclusiveLock);
 	found = table_slot_create(dt->rel, NULL);
 	locked = table_slot_create(dt->rel, NULL);
-	scan = index_beginscan(dt->rel, irel, dt->snapshot, pass->strategy ? 1 : 0, 0);
 	if (pass->strategy)
+	{
 		ScanKeyInit(&key, 1, pass->strategy,
 					pass->strategy == BTGreaterStrategyNumber ? F_INT4GT : F_INT4LT,
 					Int32GetDatum(0));
-	index_rescan(scan, &key, pass->strategy ? 1 : 0, NULL, 0);
-
-	while (n < wanted && index_getnext_slot(scan, ForwardScanDirection, found))
+		nkeys = 1;
+	}
+	else if (rp != NULL && rp->start > 0)
 	{
-		TM_FailureData tmfd;
-		TM_Result	result;
-		Datum		values[MSG_NATTS];
-		bool		nulls[MSG_NATTS];
-		int64		msg_id;
-		int32		failures;
+		ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_INT8GE,
+					Int64GetDatum(rp->start));
+		nkeys = 1;
+	}
+	scan = index_beginscan(dt->rel, irel, dt->snapshot, nkeys, 0);
+	if (rp != NULL && rp->may_move)
+	{
+		/* the ids of entries whose rows we do not see come from the index */
+		scan->xs_want_itup = true;
+		dirty_fetch = table_index_fetch_begin(dt->rel);
+	}
+	index_rescan(scan, &key, nkeys, NULL, 0);
 
+	for (;;)
+	{
+		ItemPointer tid;
+		bool		can_pass;
+		TimestampTz visible_at;
+		bool		isnull;
+
+		if (n >= wanted)
+		{
+			exhausted = false;
+			break;
+		}
 		CHECK_FOR_INTERRUPTS();
-		slot_getallattrs(found);
-		msg_id = DatumGetInt64(found->tts_values[MSG_ID]);
+		tid = index_getnext_tid(scan, ForwardScanDirection);
+		if (tid == NULL)
+			break;
+		if (!index_fetch_heap(scan, found))
+		{
+			/* a row this snapshot does not see: dead, or on its way? */
+			if (dirty_fetch != NULL && rp->moving)
+				queue_position_pass(rp, entry_id(scan),
+									!in_progress(dirty_fetch, tid, locked),
+									false, DT_NOBEGIN);
+			continue;
+		}
 		if (pass->only_priority_zero &&
-			DatumGetInt32(found->tts_values[MSG_PRIORITY]) != 0)
-			continue;
-		if (DatumGetTimestampTz(found->tts_values[MSG_VISIBLE_AT]) > now)
+			DatumGetInt32(slot_getattr(found, MSG_PRIORITY + 1, &isnull)) != 0)
 		{
-			/* not yet: remember when the first one will be visible */
-			*next_visible = Min(*next_visible,
-								DatumGetTimestampTz(found->tts_values[MSG_VISIBLE_AT]));
+			/* the priority index serves it */
+			if (rp != NULL)
+				queue_position_pass(rp,
+									DatumGetInt64(slot_getattr(found, MSG_ID + 1, &isnull)),
+									true, true, DT_NOBEGIN);
 			continue;
 		}
-		/*
-		 * Delivered max_deliveries times already, counting deliveries whose
-		 * transactions rolled back since: the worker dead-letters it.
-		 */
-		failures = pop ? 0 : queue_pending_failures(entry->relid, msg_id, false);
-		if (entry->max_deliveries > 0 &&
-			DatumGetInt32(found->tts_values[MSG_DELIVERY_COUNT]) + failures >=
-			entry->max_deliveries)
-			continue;
-
-		memcpy(values, found->tts_values, sizeof(values));
-		memcpy(nulls, found->tts_isnull, sizeof(nulls));
-		values[MSG_DELIVERY_COUNT] =
-			Int32GetDatum(DatumGetInt32(values[MSG_DELIVERY_COUNT]) + 1 + failures);
-
-		if (pop)
-		{
-			result = heap_delete(dt->rel, &found->tts_tid, cid, InvalidSnapshot,
-								 false, &tmfd, false);
-			if (result == TM_BeingModified && lock_if_free(dt, found, cid, locked))
-				result = heap_delete(dt->rel, &found->tts_tid, cid, InvalidSnapshot,
-									 true, &tmfd, false);
-		}
-		else
-		{
-			HeapTuple	tuple;
-			LockTupleMode lockmode;
-
-			values[MSG_VISIBLE_AT] = new_visible_at;
-			values[MSG_LEASED] = BoolGetDatum(true);
-			tuple = heap_form_tuple(RelationGetDescr(dt->rel), values, nulls);
-			result = heap_update(dt->rel, &found->tts_tid, tuple, cid,
-								 InvalidSnapshot, false, &tmfd, &lockmode);
-			if (result == TM_BeingModified && lock_if_free(dt, found, cid, locked))
-				result = heap_update(dt->rel, &found->tts_tid, tuple, cid,
-									 InvalidSnapshot, true, &tmfd, &lockmode);
-			if (result == TM_Ok && !HeapTupleIsHeapOnly(tuple))
-				direct_index_insert(dt, values, nulls, &tuple->t_self, true);
-			heap_freetuple(tuple);
-		}
-
-		/* changed, locked or being changed by someone else: skip it */
-		if (result != TM_Ok)
-			continue;
-
-		/* queue.message is the table's row without "leased" */
-		/* the pending failures are in the row now: take them over */
-		if (failures > 0)
-			failures = queue_pending_failures(entry->relid, msg_id, true);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		queue_note_delivery(entry->relid, msg_id, failures, !pop);
-		/* the last delivery: the worker dead-letters it if it times out */
-		if (!pop && entry->max_deliveries > 0 &&
-			DatumGetInt32(values[MSG_DELIVERY_COUNT]) >= entry->max_deliveries)
-			queue_note_sweep(entry->relid, DatumGetTimestampTz(new_visible_at));
-		n++;
+		if (take_row(rs, found, locked, cid, &can_pass, &visible_at))
+			n++;
+		if (rp != NULL)
+			queue_position_pass(rp, DatumGetInt64(found->tts_values[MSG_ID]),
+								can_pass, true, visible_at);
 	}
 
+	if (dirty_fetch != NULL)
+		table_index_fetch_end(dirty_fetch);
+	if (rp != NULL)
+		queue_position_end(rp, exhausted);
 	index_endscan(scan);
 	/* a pass that took nothing lets go of its index lock (see direct_close_ext) */
 	index_close(irel, n == 0 ? RowExclusiveLock : NoLock);
@@ -189,9 +363,10 @@ read_pass(QueueEntry *entry, DirectTable *dt, const ReadPass *pass, int wanted,
  * read_direct
  *		queue.read and queue.pop through direct table access; false when
  *		the SQL path must be used.  When it finds nothing, it has seen
- *		every row, and *next_visible is when the first of them becomes
- *		visible (a delay or visibility timeout runs out): a long poll
- *		sleeps no longer than that.
+ *		every row from the read position on, and *next_visible is when the
+ *		first row becomes visible (a delay or visibility timeout runs out;
+ *		the rows behind the position count through its rescan time): a
+ *		long poll sleeps no longer than that.
  */
 static bool
 read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
@@ -199,28 +374,49 @@ read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
 			TimestampTz *next_visible)
 {
 	DirectTable dt;
-	Datum		new_visible_at = (Datum) 0;
+	ReadState	rs;
+	ReadPosition rp;
+	Relation	pkey;
 	int			n = 0;
 	int			i;
 
-	/* with a retention, pop archives; ordered queues check groups: SQL */
-	if ((pop && entry->has_retention) || entry->ordered)
+	/* with a retention, pop archives: SQL */
+	if (pop && entry->has_retention)
 		return false;
 	if (!direct_open(entry, pop ? (ACL_SELECT | ACL_DELETE) : (ACL_SELECT | ACL_UPDATE),
 					 !pop, &dt))
 		return false;
-	direct_snapshot(&dt);
+
+	memset(&rs, 0, sizeof(rs));
+	rs.entry = entry;
+	rs.dt = &dt;
+	rs.now = now;
+	rs.pop = pop;
+	rs.rsinfo = rsinfo;
+	rs.next_visible = DT_NOEND;
 	if (!pop)
-		new_visible_at = DirectFunctionCall2(timestamptz_pl_interval,
-											 TimestampTzGetDatum(now),
-											 IntervalPGetDatum(vt));
+		rs.new_visible_at = DirectFunctionCall2(timestamptz_pl_interval,
+												TimestampTzGetDatum(now),
+												IntervalPGetDatum(vt));
+
+	/* the position first, then the snapshot (see position.c) */
+	pkey = index_open(entry->index_oids[DIRECT_PKEY], RowExclusiveLock);
+	queue_position_begin(&rp, entry->relid, dt.rel, pkey, now);
+	index_close(pkey, NoLock);
+	direct_snapshot(&dt);
 
 	for (i = 0; i < lengthof(read_passes) && n < quantity; i++)
-		n += read_pass(entry, &dt, &read_passes[i], quantity - n, now,
-					   new_visible_at, pop, rsinfo, next_visible);
+		n += read_pass(&rs, &read_passes[i], quantity - n,
+					   read_passes[i].index == DIRECT_PKEY ? &rp : NULL);
 
+	if (rs.group_index != NULL)
+	{
+		index_close(rs.group_index, AccessShareLock);
+		ExecDropSingleTupleTableSlot(rs.group_slot);
+	}
 	direct_close_ext(&dt, n == 0);
 	*nread = n;
+	*next_visible = Min(rs.next_visible, rp.rescan_at);
 	return true;
 }
 
@@ -395,6 +591,9 @@ queue_pop(PG_FUNCTION_ARGS)
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
+	/* an ordered queue: the next messages of their groups may be free now */
+	if (n > 0 && entry->ordered)
+		queue_note_rewind(entry->relid, 0, false);
 
 	return (Datum) 0;
 }

@@ -59,7 +59,7 @@ insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
 
 	/* as the identity column would, without a privilege check of its own */
 	if (id == 0)
-		id = nextval_internal(entry->seqid, false);
+		id = queue_next_id(entry);
 	memset(nulls, 0, sizeof(nulls));
 	values[MSG_ID] = Int64GetDatum(id);
 	values[MSG_BODY] = msg->body;
@@ -79,6 +79,21 @@ insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
 	heap_insert(dt->rel, tuple, GetCurrentCommandId(true), 0, NULL);
 	direct_index_insert(dt, values, nulls, &tuple->t_self, false);
 	heap_freetuple(tuple);
+	return id;
+}
+
+/*
+ * queue_next_id
+ *		The next id of a queue, as its identity column would take it but
+ *		without a privilege check of its own, told to the read position
+ *		(between queue_sending_begin and queue_sending_end).
+ */
+int64
+queue_next_id(QueueEntry *entry)
+{
+	int64		id = nextval_internal(entry->seqid, false);
+
+	queue_sending_id(entry->relid, id);
 	return id;
 }
 
@@ -203,6 +218,7 @@ claim_id(QueueEntry *entry, NewMessage *msg, Datum producer, Datum seq,
 		}
 		msg->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											  SPI_tuptable->tupdesc, 1, &isnull));
+		queue_sending_id(entry->relid, msg->id);
 	}
 	if (msg->idempotency_key != (Datum) 0)
 	{
@@ -229,8 +245,11 @@ claim_id(QueueEntry *entry, NewMessage *msg, Datum producer, Datum seq,
 			}
 		}
 		else
+		{
 			msg->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												  SPI_tuptable->tupdesc, 1, &isnull));
+			queue_sending_id(entry->relid, msg->id);
+		}
 	}
 	queue_spi_finish();
 }
@@ -255,7 +274,7 @@ send_sql(QueueEntry *entry, const NewMessage *msg, Interval *delay, int32 priori
 	values[4] = msg->idempotency_key;
 	nulls[4] = (msg->idempotency_key == (Datum) 0) ? 'n' : ' ';
 	values[5] = Int32GetDatum(priority);
-	id = (msg->id != 0) ? msg->id : nextval_internal(entry->seqid, false);
+	id = (msg->id != 0) ? msg->id : queue_next_id(entry);
 	values[6] = Int64GetDatum(id);
 
 	queue_spi_connect();
@@ -280,6 +299,7 @@ queue_send(PG_FUNCTION_ARGS)
 	QueueEntry *entry;
 	NewMessage	msg;
 	int64		id;
+	int			handle;
 
 	memset(&msg, 0, sizeof(msg));
 	if (PG_ARGISNULL(1))
@@ -307,6 +327,8 @@ queue_send(PG_FUNCTION_ARGS)
 	entry = queue_lookup_for(name, QPRIV_SEND, true);
 	if (entry->ordered && msg.group_key != (Datum) 0)
 		lock_group(entry, group_hash(msg.group_key));
+	/* reads do not move past the id until the row is in the index */
+	handle = queue_sending_begin(entry->relid);
 	if (msg.idempotency_key != (Datum) 0 || has_producer)
 	{
 		claim_id(entry, &msg,
@@ -314,10 +336,14 @@ queue_send(PG_FUNCTION_ARGS)
 				 has_producer ? PG_GETARG_DATUM(8) : (Datum) 0,
 				 has_producer);
 		if (msg.duplicate)
+		{
+			queue_sending_end(handle);
 			PG_RETURN_INT64(msg.id);
+		}
 	}
 	if (!send_direct(entry, &msg, 1, delay, priority, &id))
 		id = send_sql(entry, &msg, delay, priority);
+	queue_sending_end(handle);
 	queue_count_sent(entry->relid, 1);
 
 	PG_RETURN_INT64(id);
@@ -431,6 +457,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	int64	   *ids;
 	bool		has_keys = !PG_ARGISNULL(4);
 	int32		priority = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
+	int			handle;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
@@ -489,6 +516,8 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	text_elements(fcinfo, 4, msgs, offsetof(NewMessage, idempotency_key));
 	if (entry->ordered && !PG_ARGISNULL(5))
 		lock_groups(entry, msgs, nbodies);
+	/* reads do not move past the ids until the rows are in the index */
+	handle = queue_sending_begin(entry->relid);
 
 	/*
 	 * With idempotency keys, each message claims its key first, in input
@@ -503,7 +532,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 			if (msgs[i].idempotency_key != (Datum) 0)
 				claim_id(entry, &msgs[i], (Datum) 0, (Datum) 0, false);
 			else
-				msgs[i].id = nextval_internal(entry->seqid, false);
+				msgs[i].id = queue_next_id(entry);
 			if (msgs[i].duplicate)
 				nsent--;
 		}
@@ -530,7 +559,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 		Datum	   *id_datums = palloc(sizeof(Datum) * nbodies);
 
 		for (i = 0; i < nbodies; i++)
-			id_datums[i] = Int64GetDatum(nextval_internal(entry->seqid, false));
+			id_datums[i] = Int64GetDatum(queue_next_id(entry));
 		values[6] = PointerGetDatum(construct_array(id_datums, nbodies, INT8OID,
 													sizeof(int64), FLOAT8PASSBYVAL,
 													TYPALIGN_DOUBLE));
@@ -545,6 +574,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id_datums[i], &isnull);
 		}
 	}
+	queue_sending_end(handle);
 	queue_count_sent(entry->relid, nsent);
 
 	return (Datum) 0;
