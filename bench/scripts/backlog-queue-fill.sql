@@ -1,0 +1,3 @@
+-- backlog fill (queue side): one queue.send_batch of 1000 per transaction
+-- (the ids are counted server-side, not sent to the client).
+SELECT count(*) FROM queue.send_batch('bl', array_fill(:body::jsonb, ARRAY[1000]));
