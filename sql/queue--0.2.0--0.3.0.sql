@@ -14,6 +14,18 @@
 
 \echo Use "ALTER EXTENSION queue UPDATE TO '0.3.0'" to load this file. \quit
 
+CREATE OR REPLACE FUNCTION queue._full_pass_due()
+RETURNS boolean
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_full_pass_due_sql';
+
+CREATE OR REPLACE FUNCTION queue._due_queues(counted oid[], every boolean)
+RETURNS TABLE (relid oid, queue_name text, due integer)
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_due_queues_sql';
+
 CREATE OR REPLACE FUNCTION queue._rewind(relid oid, id bigint, with_head boolean)
 RETURNS void
 LANGUAGE c VOLATILE STRICT
@@ -214,12 +226,22 @@ BEGIN
 		END;
 	END LOOP;
 
-	FOR r IN SELECT * FROM queue.registry ORDER BY queue_name LOOP
+	/*
+	 * The queues that need something (src/schedule.c): all of them once a
+	 * minute and outside the background worker, otherwise those whose
+	 * sweep is due, whose housekeeping tables may hold rows, or on which
+	 * readers sleep.
+	 */
+	FOR r IN
+		SELECT q.*, d.relid, d.due
+		  FROM queue._due_queues(counted, queue._full_pass_due()) d
+		  JOIN queue.registry q ON q.queue_name OPERATOR(pg_catalog.=) d.queue_name
+		 ORDER BY q.queue_name
+	LOOP
 		BEGIN
-			relid := format('queue.%I', 'q_' || r.queue_name)::regclass::oid;
+			relid := r.relid;
 			IF r.max_deliveries OPERATOR(pg_catalog.>) 0
-			   AND (relid OPERATOR(pg_catalog.=) ANY (counted)
-					OR queue._sweep_take(relid)) THEN
+			   AND (r.due OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN
 				EXECUTE format(
 					'WITH dead AS ('
 					'  DELETE FROM queue.%1$I m WHERE m.id IN ('
@@ -268,7 +290,8 @@ BEGIN
 			 * pages (never written, or truncated by vacuum) is skipped
 			 * without planning a statement for it.
 			 */
-			IF pg_catalog.pg_relation_size(format('queue.%I', 'a_' || r.queue_name))
+			IF (r.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'a_' || r.queue_name))
 			   OPERATOR(pg_catalog.>) 0 THEN
 				EXECUTE format(
 					'DELETE FROM queue.%1$I a WHERE a.id IN ('
@@ -285,7 +308,8 @@ BEGIN
 			 * Idempotency keys past the window; the age is checked again on
 			 * the row deleted, which a send may have claimed again meanwhile.
 			 */
-			IF pg_catalog.pg_relation_size(format('queue.%I', 'k_' || r.queue_name))
+			IF (r.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'k_' || r.queue_name))
 			   OPERATOR(pg_catalog.>) 0 THEN
 				EXECUTE format(
 					'DELETE FROM queue.%1$I k WHERE k.key IN ('
@@ -300,7 +324,8 @@ BEGIN
 			END IF;
 
 			/* sequence numbers of producers silent for the window */
-			IF pg_catalog.pg_relation_size(format('queue.%I', 'p_' || r.queue_name))
+			IF (r.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'p_' || r.queue_name))
 			   OPERATOR(pg_catalog.>) 0 THEN
 				EXECUTE format(
 					'DELETE FROM queue.%1$I p WHERE (p.producer, p.seq) IN ('
@@ -316,7 +341,7 @@ BEGIN
 			END IF;
 
 			/* readers asleep while a delay or visibility timeout ran out */
-			IF queue._has_sleepers(relid) THEN
+			IF (r.due OPERATOR(pg_catalog.&) 4) OPERATOR(pg_catalog.<>) 0 THEN
 				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I'
 							   ' WHERE visible_at <= clock_timestamp())',
 							   'q_' || r.queue_name)
@@ -338,3 +363,5 @@ END
 $$;
 
 REVOKE EXECUTE ON FUNCTION queue._rewind(oid, bigint, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION queue._full_pass_due() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION queue._due_queues(oid[], boolean) FROM PUBLIC;

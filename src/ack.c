@@ -146,6 +146,9 @@ queue_ack(PG_FUNCTION_ARGS)
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
+	/* the worker applies the retention to the archive */
+	if (n > 0 && entry->has_retention)
+		queue_housekeeping(entry->relid, 1);
 	/* an ordered queue: the next message of its group may be free now */
 	if (n > 0 && entry->ordered)
 		queue_note_rewind(entry->relid, id, false);
@@ -246,6 +249,9 @@ queue_ack_array(PG_FUNCTION_ARGS)
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
+	/* the worker applies the retention to the archive */
+	if (n > 0 && entry->has_retention)
+		queue_housekeeping(entry->relid, 1);
 	/* an ordered queue: the next messages of their groups may be free now */
 	if (n > 0 && entry->ordered)
 		queue_note_rewind(entry->relid, ids[0], false);

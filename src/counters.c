@@ -57,6 +57,7 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 dead;
 	pg_atomic_uint64 sweep_due; /* TimestampTz; PG_INT64_MAX: nothing due */
 	pg_atomic_uint64 swept_at;	/* TimestampTz of the last sweep taken */
+	pg_atomic_uint32 housekeep;	/* archive, keys or producers may hold rows */
 	QueuePosition position;		/* where reads start (position.c) */
 } QueueCounterSlot;
 
@@ -150,6 +151,7 @@ queue_counters_shmem_startup(void)
 		for (i = 0; i < QUEUE_COUNTER_SLOTS; i++)
 		{
 			queue_position_init(&counters->slots[i].position);
+			pg_atomic_init_u32(&counters->slots[i].housekeep, 1);
 			counters->slots[i].dbid = InvalidOid;
 			counters->slots[i].relid = InvalidOid;
 			pg_atomic_init_u64(&counters->slots[i].sent, 0);
@@ -207,6 +209,7 @@ counter_slot(Oid relid, bool create)
 				/* a queue new to this slot table may hold anything: due */
 				pg_atomic_write_u64(&slot->sweep_due, 0);
 				queue_position_reset(&slot->position);
+				pg_atomic_write_u32(&slot->housekeep, 1);
 				slot->relid = relid;
 				pg_write_barrier();
 				slot->dbid = MyDatabaseId;
@@ -633,19 +636,28 @@ queue_count_visible_sql(PG_FUNCTION_ARGS)
 Datum
 queue_sweep_take_sql(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	PG_RETURN_BOOL(queue_sweep_take(PG_GETARG_OID(0)));
+}
+
+/*
+ * queue_sweep_take
+ *		See queue._sweep_take.
+ */
+bool
+queue_sweep_take(Oid relid)
+{
 	QueueCounterSlot *slot = counter_slot(relid, true);
 	uint64		now;
 	uint64		cur;
 	int			i;
 
 	if (slot == NULL)
-		PG_RETURN_BOOL(true);
+		return true;
 	now = (uint64) Max(GetCurrentTimestamp(), 0);
 	/* a sweep this transaction asked for, which others see at commit */
 	for (i = 0; i < npending; i++)
 		if (pending[i].relid == relid && pending[i].sweep_due <= (TimestampTz) now)
-			PG_RETURN_BOOL(true);
+			return true;
 	if (ntaken == maxtaken)
 	{
 		maxtaken = Max(64, maxtaken * 2);
@@ -665,10 +677,58 @@ queue_sweep_take_sql(PG_FUNCTION_ARGS)
 			taken[ntaken].slot = slot;
 			taken[ntaken].nest_level = GetCurrentTransactionNestLevel();
 			ntaken++;
-			PG_RETURN_BOOL(true);
+			return true;
 		}
 	}
-	PG_RETURN_BOOL(false);
+	return false;
+}
+
+/*
+ * queue_housekeeping
+ *		The flag that tells the worker a queue's archive, idempotency keys
+ *		or producer sequence numbers may hold rows: set (true) by what
+ *		writes them, cleared (false) by the worker when it found the three
+ *		tables empty.  A queue without a slot is always flagged.
+ */
+bool
+queue_housekeeping(Oid relid, int set)
+{
+	QueueCounterSlot *slot = counter_slot(relid, set > 0);
+
+	if (slot == NULL)
+		return true;
+	if (set > 0)
+		pg_atomic_write_u32(&slot->housekeep, 1);
+	else if (set == 0)
+		pg_atomic_write_u32(&slot->housekeep, 0);
+	return pg_atomic_read_u32(&slot->housekeep) != 0;
+}
+
+/*
+ * queue_slot_relids
+ *		The message tables of this database that have a slot (queues used
+ *		since the server started), into relids[] (palloc'd); returns how
+ *		many.
+ */
+int
+queue_slot_relids(Oid **relids)
+{
+	int			n = 0;
+	int			i;
+
+	*relids = palloc(sizeof(Oid) * QUEUE_COUNTER_SLOTS);
+	if (counters == NULL)
+		return 0;
+	for (i = 0; i < QUEUE_COUNTER_SLOTS; i++)
+	{
+		QueueCounterSlot *slot = &counters->slots[i];
+		Oid			dbid = slot->dbid;
+
+		pg_read_barrier();
+		if (dbid == MyDatabaseId)
+			(*relids)[n++] = slot->relid;
+	}
+	return n;
 }
 
 /*

@@ -121,6 +121,9 @@ extern void queue_count_acked(Oid relid, int64 n);
 extern void queue_count_dead(Oid relid, int64 n);
 extern void queue_count_visible(Oid relid, int64 n);
 extern void queue_note_sweep(Oid relid, TimestampTz due);
+extern bool queue_sweep_take(Oid relid);
+extern bool queue_housekeeping(Oid relid, int set);
+extern int	queue_slot_relids(Oid **relids);
 
 /* position.c: where reads start (one per queue, in its counter slot) */
 #define POSITION_MARKERS		8	/* senders taking ids at once, per queue */
@@ -237,6 +240,12 @@ extern void queue_wait_end(Oid relid);
 extern void queue_worker_shmem_request(void);
 extern void queue_worker_shmem_startup(void);
 extern void queue_worker_register(void);
+
+/* wait.c */
+extern bool queue_has_sleepers(Oid relid);
+
+/* schedule.c */
+extern bool queue_in_worker_step;
 
 /* ack.c */
 extern Interval *queue_backoff(QueueEntry *entry, int32 delivery_count);

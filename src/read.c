@@ -591,6 +591,9 @@ queue_pop(PG_FUNCTION_ARGS)
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);
+	/* the worker applies the retention to the archive */
+	if (n > 0 && entry->has_retention)
+		queue_housekeeping(entry->relid, 1);
 	/* an ordered queue: the next messages of their groups may be free now */
 	if (n > 0 && entry->ordered)
 		queue_note_rewind(entry->relid, 0, false);

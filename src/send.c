@@ -200,6 +200,8 @@ claim_id(QueueEntry *entry, NewMessage *msg, Datum producer, Datum seq,
 	char		nulls[3] = {' ', ' ', ' '};
 	bool		isnull;
 
+	/* the worker forgets keys and producers past dedup_window */
+	queue_housekeeping(entry->relid, 1);
 	queue_spi_connect();
 	if (has_producer)
 	{

@@ -232,9 +232,15 @@ queue_wait_cleanup(int code, Datum arg)
 Datum
 queue_has_sleepers_sql(PG_FUNCTION_ARGS)
 {
+	PG_RETURN_BOOL(queue_has_sleepers(PG_GETARG_OID(0)));
+}
+
+bool
+queue_has_sleepers(Oid relid)
+{
 	if (wait_slots == NULL)
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(pg_atomic_read_u32(&slot_of(PG_GETARG_OID(0))->sleepers) > 0);
+		return false;
+	return pg_atomic_read_u32(&slot_of(relid)->sleepers) > 0;
 }
 
 /*

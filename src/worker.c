@@ -572,9 +572,12 @@ worker_step(WorkerSlot *slot)
 			elog(ERROR, "queue worker: could not set lock_timeout");
 
 		args[0] = Int32GetDatum(queue_worker_batch);
+		/* visit only the queues that need it (schedule.c) */
+		queue_in_worker_step = true;
 		rc = SPI_execute_with_args("SELECT dead_lettered, purged, forgotten, failures_counted "
 								   "FROM queue._worker_step($1)",
 								   1, argtypes, args, NULL, false, 1);
+		queue_in_worker_step = false;
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "queue worker: step failed: %s", SPI_result_code_string(rc));
 

@@ -1,0 +1,225 @@
+/*-------------------------------------------------------------------------
+ *
+ * schedule.c
+ *		Which queues a worker step visits.
+ *
+ * A step must not cost more with more idle queues.  So it visits only the
+ * queues that shared memory says need something:
+ *
+ *	- a dead-letter sweep is due (queue._sweep_take, counters.c), or the
+ *	  step's own failure counting made a message reach max_deliveries;
+ *	- the queue's archive, idempotency keys or producer sequence numbers
+ *	  may hold rows (a flag set by what writes them and cleared when the
+ *	  worker finds the three tables empty);
+ *	- readers sleep on it, and a delay or visibility timeout may have run
+ *	  out meanwhile.
+ *
+ * Those are the queues with a shared slot.  Once a minute (and whenever
+ * the step is not run by the background worker: a test, or an operator)
+ * the step is a full pass over queue.registry instead, which finds queues
+ * without a slot (after a restart) and flags what changed behind the API;
+ * it checks the size of the housekeeping tables without keeping their
+ * locks, so that a pass over thousands of queues does not fill the lock
+ * table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "queue.h"
+
+/* the background worker makes a full pass this often (microseconds) */
+#define FULL_PASS_USECS	(60 * USECS_PER_SEC)
+
+/* what a queue is due for: the bits of queue._due_queues().due */
+#define DUE_SWEEP		1
+#define DUE_HOUSEKEEPING 2
+#define DUE_SLEEPERS	4
+
+/* set by the background worker around its step (worker.c) */
+bool		queue_in_worker_step = false;
+static TimestampTz last_full_pass = 0;
+
+PG_FUNCTION_INFO_V1(queue_full_pass_due_sql);
+PG_FUNCTION_INFO_V1(queue_due_queues_sql);
+
+/*
+ * queue._full_pass_due() RETURNS boolean
+ *		Whether this step visits every queue: always outside the background
+ *		worker, and once a minute in it.
+ */
+Datum
+queue_full_pass_due_sql(PG_FUNCTION_ARGS)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!queue_in_worker_step)
+		PG_RETURN_BOOL(true);
+	if (now - last_full_pass < FULL_PASS_USECS)
+		PG_RETURN_BOOL(false);
+	last_full_pass = now;
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * table_has_pages
+ *		Whether queue.<prefix><name> has any page; true when it cannot be
+ *		told without waiting for a lock (the step finds out itself, under
+ *		its lock_timeout).  The lock is let go at once.
+ */
+static bool
+table_has_pages(Oid nsp, const char *prefix, const char *name)
+{
+	char		relname[NAMEDATALEN * 2];
+	Oid			relid;
+	Relation	rel;
+	bool		has_pages;
+
+	snprintf(relname, sizeof(relname), "%s%s", prefix, name);
+	relid = get_relname_relid(relname, nsp);
+	if (!OidIsValid(relid))
+		return false;
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return true;
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+	{
+		UnlockRelationOid(relid, AccessShareLock);
+		return false;
+	}
+	has_pages = RelationGetNumberOfBlocks(rel) > 0;
+	relation_close(rel, AccessShareLock);
+	return has_pages;
+}
+
+/*
+ * queue._due_queues(counted oid[], every boolean)
+ *		RETURNS TABLE (relid oid, queue_name text, due integer)
+ *
+ * The queues this step visits, and for what (DUE_* bits); a sweep found
+ * due is taken (and given back if the step rolls back).  counted: message
+ * tables whose sweep is due anyway.  every: a full pass over
+ * queue.registry instead of the queues with a slot.
+ */
+Datum
+queue_due_queues_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *counted_arr = PG_GETARG_ARRAYTYPE_P(0);
+	bool		every = PG_GETARG_BOOL(1);
+	Oid		   *counted;
+	int			ncounted;
+	Oid		   *relids = NULL;
+	char	  **names = NULL;
+	int			n = 0;
+	Oid			nsp;
+	int			i;
+	int			j;
+
+	InitMaterializedSRF(fcinfo, 0);
+	nsp = get_namespace_oid("queue", false);
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+
+		deconstruct_array(counted_arr, OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+						  &elems, &nulls, &ncounted);
+		counted = palloc(sizeof(Oid) * (ncounted + 1));
+		for (i = 0; i < ncounted; i++)
+			counted[i] = nulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
+	}
+
+	if (every)
+	{
+		uint64		nrows;
+
+		queue_spi_connect();
+		if (SPI_execute("SELECT queue_name FROM queue.registry", true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "queue: could not read queue.registry");
+		nrows = SPI_processed;
+		/* outside SPI's memory, which queue_spi_finish releases */
+		relids = MemoryContextAlloc(rsinfo->econtext->ecxt_per_query_memory,
+									sizeof(Oid) * (nrows + 1));
+		names = MemoryContextAlloc(rsinfo->econtext->ecxt_per_query_memory,
+								   sizeof(char *) * (nrows + 1));
+		for (i = 0; i < (int) nrows; i++)
+		{
+			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			char		relname[NAMEDATALEN * 2];
+
+			snprintf(relname, sizeof(relname), "q_%s", name);
+			relids[n] = get_relname_relid(relname, nsp);
+			if (!OidIsValid(relids[n]))
+				continue;		/* being created or dropped */
+			names[n++] = MemoryContextStrdup(rsinfo->econtext->ecxt_per_query_memory, name);
+		}
+		queue_spi_finish();
+	}
+	else
+	{
+		n = queue_slot_relids(&relids);
+		names = palloc(sizeof(char *) * (n + 1));
+		for (i = 0, j = 0; i < n; i++)
+		{
+			char	   *relname = get_rel_name(relids[i]);
+
+			/* a slot of a dropped queue, or of a table that is not a queue's */
+			if (relname == NULL || strncmp(relname, "q_", 2) != 0 ||
+				get_rel_namespace(relids[i]) != nsp)
+				continue;
+			relids[j] = relids[i];
+			names[j++] = relname + 2;
+		}
+		n = j;
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		int			due = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		for (j = 0; j < ncounted; j++)
+			if (counted[j] == relids[i])
+				due |= DUE_SWEEP;
+		if (queue_sweep_take(relids[i]))
+			due |= DUE_SWEEP;
+		if (every)
+		{
+			/* what the flags say, checked against the tables */
+			bool		busy = table_has_pages(nsp, "a_", names[i]) ||
+				table_has_pages(nsp, "k_", names[i]) ||
+				table_has_pages(nsp, "p_", names[i]);
+
+			queue_housekeeping(relids[i], busy ? 1 : 0);
+			if (busy)
+				due |= DUE_HOUSEKEEPING;
+		}
+		else if (queue_housekeeping(relids[i], -1))
+			due |= DUE_HOUSEKEEPING;
+		if (queue_has_sleepers(relids[i]))
+			due |= DUE_SLEEPERS;
+		if (due == 0)
+			continue;
+		values[0] = ObjectIdGetDatum(relids[i]);
+		values[1] = CStringGetTextDatum(names[i]);
+		values[2] = Int32GetDatum(due);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
