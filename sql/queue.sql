@@ -933,6 +933,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r record;
+	dq record;
 	n bigint;
 	relid oid;
 	due boolean;
@@ -994,16 +995,24 @@ BEGIN
 	 * sweep is due, whose housekeeping tables may hold rows, or on which
 	 * readers sleep.
 	 */
-	FOR r IN
-		SELECT q.*, d.relid, d.due
-		  FROM queue._due_queues(counted, queue._full_pass_due()) d
-		  JOIN queue.registry q ON q.queue_name OPERATOR(pg_catalog.=) d.queue_name
-		 ORDER BY q.queue_name
+	FOR dq IN
+		SELECT * FROM queue._due_queues(counted, queue._full_pass_due()) AS due_queue
+		 ORDER BY due_queue.queue_name
 	LOOP
 		BEGIN
-			relid := r.relid;
+			/*
+			 * The options as they are now, with a new snapshot: the queue
+			 * may have been dropped, or dropped and made again with other
+			 * options and tables, since the step began.
+			 */
+			SELECT * INTO r FROM queue.registry q
+			 WHERE q.queue_name OPERATOR(pg_catalog.=) dq.queue_name;
+			CONTINUE WHEN NOT FOUND
+				OR pg_catalog.to_regclass(format('queue.%I', 'q_' || dq.queue_name))::oid
+				   IS DISTINCT FROM dq.relid;
+			relid := dq.relid;
 			IF r.max_deliveries OPERATOR(pg_catalog.>) 0
-			   AND (r.due OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN
+			   AND (dq.due OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN
 				EXECUTE format(
 					'WITH dead AS ('
 					'  DELETE FROM queue.%1$I m WHERE m.id IN ('
@@ -1052,7 +1061,7 @@ BEGIN
 			 * pages (never written, or truncated by vacuum) is skipped
 			 * without planning a statement for it.
 			 */
-			IF (r.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
 			   AND pg_catalog.pg_relation_size(format('queue.%I', 'a_' || r.queue_name))
 			   OPERATOR(pg_catalog.>) 0 THEN
 				EXECUTE format(
@@ -1070,7 +1079,7 @@ BEGIN
 			 * Idempotency keys past the window; the age is checked again on
 			 * the row deleted, which a send may have claimed again meanwhile.
 			 */
-			IF (r.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
 			   AND pg_catalog.pg_relation_size(format('queue.%I', 'k_' || r.queue_name))
 			   OPERATOR(pg_catalog.>) 0 THEN
 				EXECUTE format(
@@ -1086,7 +1095,7 @@ BEGIN
 			END IF;
 
 			/* sequence numbers of producers silent for the window */
-			IF (r.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
 			   AND pg_catalog.pg_relation_size(format('queue.%I', 'p_' || r.queue_name))
 			   OPERATOR(pg_catalog.>) 0 THEN
 				EXECUTE format(
@@ -1102,8 +1111,19 @@ BEGIN
 				forgotten := forgotten + n;
 			END IF;
 
+			/*
+			 * A table left mostly free space by a held snapshot or a
+			 * backlog, now drained and vacuumed: rewrite it, which gives
+			 * the space back (its lock is waited for lock_timeout at most).
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 8) OPERATOR(pg_catalog.<>) 0 THEN
+				EXECUTE format('CLUSTER queue.%I USING %I', 'q_' || r.queue_name,
+							   'qpk_' || r.queue_name);
+				RAISE LOG 'queue: compacted the message table of queue "%"', r.queue_name;
+			END IF;
+
 			/* readers asleep while a delay or visibility timeout ran out */
-			IF (r.due OPERATOR(pg_catalog.&) 4) OPERATOR(pg_catalog.<>) 0 THEN
+			IF (dq.due OPERATOR(pg_catalog.&) 4) OPERATOR(pg_catalog.<>) 0 THEN
 				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I'
 							   ' WHERE visible_at <= clock_timestamp())',
 							   'q_' || r.queue_name)

@@ -93,7 +93,23 @@ _PG_init(void)
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 
-	MarkGUCPrefixReserved("queue");
+	DefineCustomIntVariable("queue.compact_min_size",
+							"Smallest message table the worker compacts once it is mostly free space; 0 turns compaction off.",
+							NULL,
+							&queue_compact_min_size,
+							8192, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("queue.compact_max_live",
+							"Most live data the worker copies to compact a message table.",
+							NULL,
+							&queue_compact_max_live,
+							65536, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+		MarkGUCPrefixReserved("queue");
 
 	queue_plan_cache_init();
 	queue_counters_init();

@@ -246,6 +246,8 @@ extern bool queue_has_sleepers(Oid relid);
 
 /* schedule.c */
 extern bool queue_in_worker_step;
+extern int	queue_compact_min_size;
+extern int	queue_compact_max_live;
 
 /* ack.c */
 extern Interval *queue_backoff(QueueEntry *entry, int32 delivery_count);

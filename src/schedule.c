@@ -12,7 +12,9 @@
  *	  may hold rows (a flag set by what writes them and cleared when the
  *	  worker finds the three tables empty);
  *	- readers sleep on it, and a delay or visibility timeout may have run
- *	  out meanwhile.
+ *	  out meanwhile;
+ *	- its message table is mostly free space and should be compacted
+ *	  (checked every 10 s; see compaction_due).
  *
  * Those are the queues with a shared slot.  Once a minute (and whenever
  * the step is not run by the background worker: a test, or an operator)
@@ -32,6 +34,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/freespace.h"
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -49,10 +52,21 @@
 #define DUE_SWEEP		1
 #define DUE_HOUSEKEEPING 2
 #define DUE_SLEEPERS	4
+#define DUE_COMPACTION	8
+
+/* a step looks for tables to compact this often (microseconds) */
+#define COMPACTION_CHECK_USECS	(10 * USECS_PER_SEC)
+/* ... and compacts one when at least this share of its heap is free */
+#define COMPACTION_FREE_SHARE	0.75
+
+/* GUCs (queue.c) */
+int			queue_compact_min_size = 8192;	/* kB; 0: never compact */
+int			queue_compact_max_live = 65536; /* kB */
 
 /* set by the background worker around its step (worker.c) */
 bool		queue_in_worker_step = false;
 static TimestampTz last_full_pass = 0;
+static TimestampTz last_compaction_check = 0;
 
 PG_FUNCTION_INFO_V1(queue_full_pass_due_sql);
 PG_FUNCTION_INFO_V1(queue_due_queues_sql);
@@ -107,6 +121,50 @@ table_has_pages(Oid nsp, const char *prefix, const char *name)
 }
 
 /*
+ * compaction_due
+ *		Whether relid's message table should be rewritten (CLUSTER on its
+ *		primary key): it is at least queue.compact_min_size, at least
+ *		three quarters of its heap is free space that vacuum found (a
+ *		held snapshot or a backlog made it grow, and it has drained since:
+ *		the free space is there only once the horizon let vacuum remove
+ *		the dead rows), and what is left to copy is at most
+ *		queue.compact_max_live.  The rewrite then gives the space back to
+ *		the file system, heap and indexes, in time proportional to the
+ *		live rows.
+ */
+static bool
+compaction_due(Oid relid)
+{
+	Relation	rel;
+	BlockNumber blocks;
+	BlockNumber blk;
+	double		free_bytes = 0;
+	double		heap_bytes;
+
+	if (queue_compact_min_size <= 0)
+		return false;
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return false;
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+	{
+		UnlockRelationOid(relid, AccessShareLock);
+		return false;
+	}
+	blocks = RelationGetNumberOfBlocks(rel);
+	heap_bytes = (double) blocks * BLCKSZ;
+	if (heap_bytes >= (double) queue_compact_min_size * 1024)
+	{
+		for (blk = 0; blk < blocks; blk++)
+			free_bytes += GetRecordedFreeSpace(rel, blk);
+	}
+	relation_close(rel, AccessShareLock);
+	return heap_bytes >= (double) queue_compact_min_size * 1024 &&
+		free_bytes >= heap_bytes * COMPACTION_FREE_SHARE &&
+		heap_bytes - free_bytes <= (double) queue_compact_max_live * 1024;
+}
+
+/*
  * queue._due_queues(counted oid[], every boolean)
  *		RETURNS TABLE (relid oid, queue_name text, due integer)
  *
@@ -127,10 +185,17 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 	char	  **names = NULL;
 	int			n = 0;
 	Oid			nsp;
+	bool		compaction_check;
+	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 	int			j;
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* in the background worker every 10 s; always when called by hand */
+	compaction_check = !queue_in_worker_step ||
+		now - last_compaction_check >= COMPACTION_CHECK_USECS;
+	if (compaction_check)
+		last_compaction_check = now;
 	nsp = get_namespace_oid("queue", false);
 	{
 		Datum	   *elems;
@@ -214,6 +279,8 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 			due |= DUE_HOUSEKEEPING;
 		if (queue_has_sleepers(relids[i]))
 			due |= DUE_SLEEPERS;
+		if (compaction_check && compaction_due(relids[i]))
+			due |= DUE_COMPACTION;
 		if (due == 0)
 			continue;
 		values[0] = ObjectIdGetDatum(relids[i]);
