@@ -126,7 +126,7 @@ extern bool queue_housekeeping(Oid relid, int set);
 extern int	queue_slot_relids(Oid **relids);
 
 /* position.c: where reads start (one per queue, in its counter slot) */
-#define POSITION_MARKERS		8	/* senders taking ids at once, per queue */
+#define POSITION_MARKERS		32	/* senders taking ids at once, per queue */
 #define POSITION_REWIND_RING	8	/* rewinds a read can see made meanwhile */
 
 typedef struct QueuePosition

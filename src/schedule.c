@@ -34,7 +34,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
-#include "storage/freespace.h"
+#include "storage/bufpage.h"
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -58,6 +58,8 @@
 #define COMPACTION_CHECK_USECS	(10 * USECS_PER_SEC)
 /* ... and compacts one when at least this share of its heap is free */
 #define COMPACTION_FREE_SHARE	0.75
+/* pages looked at to measure it */
+#define COMPACTION_SAMPLE		64
 
 /* GUCs (queue.c) */
 int			queue_compact_min_size = 8192;	/* kB; 0: never compact */
@@ -124,22 +126,27 @@ table_has_pages(Oid nsp, const char *prefix, const char *name)
  * compaction_due
  *		Whether relid's message table should be rewritten (CLUSTER on its
  *		primary key): it is at least queue.compact_min_size, at least
- *		three quarters of its heap is free space that vacuum found (a
- *		held snapshot or a backlog made it grow, and it has drained since:
- *		the free space is there only once the horizon let vacuum remove
- *		the dead rows), and what is left to copy is at most
- *		queue.compact_max_live.  The rewrite then gives the space back to
- *		the file system, heap and indexes, in time proportional to the
- *		live rows.
+ *		three quarters of its heap is free (a held snapshot or a backlog
+ *		made it grow, and it has drained since: the space is free only once
+ *		the horizon let vacuum or pruning remove the dead rows), and what
+ *		is left to copy is at most queue.compact_max_live.  The rewrite
+ *		then gives the space back to the file system, heap and indexes, in
+ *		time proportional to the live rows.
+ *
+ *		The free share is measured on COMPACTION_SAMPLE pages spread evenly
+ *		over the heap, from the pages themselves: the free space map is
+ *		not crash-safe, and vacuum does not visit the pages it knows empty.
  */
 static bool
 compaction_due(Oid relid)
 {
 	Relation	rel;
 	BlockNumber blocks;
-	BlockNumber blk;
-	double		free_bytes = 0;
+	BufferAccessStrategy strategy;
 	double		heap_bytes;
+	double		free_share = 0;
+	int			nsample;
+	int			i;
 
 	if (queue_compact_min_size <= 0)
 		return false;
@@ -153,15 +160,32 @@ compaction_due(Oid relid)
 	}
 	blocks = RelationGetNumberOfBlocks(rel);
 	heap_bytes = (double) blocks * BLCKSZ;
-	if (heap_bytes >= (double) queue_compact_min_size * 1024)
+	if (heap_bytes < (double) queue_compact_min_size * 1024)
 	{
-		for (blk = 0; blk < blocks; blk++)
-			free_bytes += GetRecordedFreeSpace(rel, blk);
+		relation_close(rel, AccessShareLock);
+		return false;
 	}
+
+	nsample = Min(blocks, COMPACTION_SAMPLE);
+	strategy = GetAccessStrategy(BAS_BULKREAD);
+	for (i = 0; i < nsample; i++)
+	{
+		BlockNumber blk = (BlockNumber) (((uint64) blocks * i) / nsample);
+		Buffer		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
+		Page		page;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		free_share += PageIsNew(page) ? 1.0 :
+			(double) PageGetHeapFreeSpace(page) / BLCKSZ;
+		UnlockReleaseBuffer(buf);
+	}
+	FreeAccessStrategy(strategy);
 	relation_close(rel, AccessShareLock);
-	return heap_bytes >= (double) queue_compact_min_size * 1024 &&
-		free_bytes >= heap_bytes * COMPACTION_FREE_SHARE &&
-		heap_bytes - free_bytes <= (double) queue_compact_max_live * 1024;
+	free_share /= nsample;
+
+	return free_share >= COMPACTION_FREE_SHARE &&
+		heap_bytes * (1 - free_share) <= (double) queue_compact_max_live * 1024;
 }
 
 /*
