@@ -6,6 +6,8 @@
 # was; a crash in the middle of one (rewritten, not committed) loses
 # nothing.  The steps are run by hand (queue._worker_step, as the worker
 # runs it), with the background worker off so that timing does not matter.
+# Last, a standby replays a table left mostly free space, does not compact
+# it while in recovery, and compacts it once promoted.
 use strict;
 use warnings;
 
@@ -14,7 +16,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('compaction');
-$node->init;
+$node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'queue'
 queue.worker_enabled = off
@@ -150,6 +152,39 @@ is(compacted_log('crash', $logpos), 1, 'compacted after the restart');
 cmp_ok(size('crash'), '<', 1024 * 1024, 'and the size given back');
 is(sql(q{SELECT count(*), sum(id) FROM queue.q_crash}), $before, 'with every message');
 is(sql(q{SELECT count(*) FROM queue.read('crash', 1000)}), '300', 'every one readable');
+
+# --- on a standby, after its promotion -----------------------------------
+# The standby replays the table as the primary left it (mostly free
+# space); it runs no worker while in recovery, and once promoted, a step
+# there compacts it.
+$node->backup('base');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'base', has_streaming => 1);
+$standby->start;
+sql(q{SELECT queue.create('promoted')});
+churn('promoted', 30000, 400);
+sql('VACUUM queue.q_promoted');
+$node->wait_for_catchup($standby);
+my $standby_size = $standby->safe_psql('postgres', q{SELECT pg_total_relation_size('queue.q_promoted')});
+$logpos = -s $standby->logfile;
+$standby->psql('postgres', 'SELECT * FROM queue._worker_step(1000)');
+unlike(slurp_file($standby->logfile, $logpos), qr/compacted the message table of queue "promoted"/,
+	'a hot standby does not compact (a step there changes nothing)');
+is($standby->safe_psql('postgres', q{SELECT pg_total_relation_size('queue.q_promoted')}),
+	$standby_size, 'the size on the standby is the primary\'s');
+$standby->promote;
+$standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+  or die 'the standby was not promoted';
+my $promoted_size = $standby->safe_psql('postgres', q{SELECT pg_total_relation_size('queue.q_promoted')});
+$logpos = -s $standby->logfile;
+$standby->safe_psql('postgres', 'SELECT dead_lettered FROM queue._worker_step(1000)');
+like(slurp_file($standby->logfile, $logpos), qr/compacted the message table of queue "promoted"/,
+	'the promoted standby compacts');
+cmp_ok($standby->safe_psql('postgres', q{SELECT pg_total_relation_size('queue.q_promoted')}),
+	'<', $promoted_size / 5, 'and gives the size back');
+is($standby->safe_psql('postgres', q{SELECT count(*) FROM queue.read('promoted', 1000)}), '400',
+	'with every message, readable on the promoted standby');
+$standby->stop;
 
 $node->stop;
 done_testing();
