@@ -401,7 +401,17 @@ queue_extend(PG_FUNCTION_ARGS)
 								   1, &isnull);
 		/* a shorter timeout than the one reads passed it with */
 		if (!isnull)
+		{
+			bool		count_null;
+			int32		delivery_count =
+				DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 2, &count_null));
+
 			queue_note_rescan(entry->relid, DatumGetTimestampTz(visible_at));
+			/* a last delivery comes due then: the worker dead-letters it */
+			if (entry->max_deliveries > 0 && delivery_count >= entry->max_deliveries)
+				queue_note_sweep(entry->relid, DatumGetTimestampTz(visible_at));
+		}
 	}
 	queue_spi_finish();
 

@@ -510,7 +510,7 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 			return psprintf("UPDATE %s SET visible_at = $2 "
 							"WHERE id = $1 AND leased "
 							"  AND ($3::pg_catalog.int4 IS NULL OR delivery_count = $3) "
-							"RETURNING visible_at", q);
+							"RETURNING visible_at, delivery_count", q);
 
 		case QPLAN_COUNT:
 			break;

@@ -160,6 +160,18 @@ is($out, '1', 'the good queue\'s archive is purged');
 like($err, qr/worker step on queue "sw_bad" failed: timestamp out of range/,
 	'the bad queue is reported with a warning');
 
+# 10b. extend shortening a last delivery: the sweep comes due when the
+#      shortened timeout runs out, not when the first one would have
+sql(q{SELECT queue.create('sw_ext', max_deliveries => 1)});
+sql(q{SELECT queue.send('sw_ext', '{}')});
+is(sql(q{SELECT id || '/' || delivery_count FROM queue.read('sw_ext', visibility_timeout => '1 hour')}),
+	'1/1', 'extend: a last delivery for an hour');
+step();
+is(sql(q{SELECT queue.extend('sw_ext', 1, '200 ms') IS NOT NULL}), 't', 'extend: shortened to 200 ms');
+is(step(), '0|0', 'extend: not swept while the shortened timeout runs');
+nap(0.5);
+is(step(), '1|0', 'extend: swept once the shortened timeout ran out');
+
 # 11. the backstop: a message made poison behind the API, which no note
 #     tells the worker about, is swept within a minute
 sql(q{SELECT queue.create('sw_behind', max_deliveries => 2)});
