@@ -28,6 +28,11 @@
  * tells (rows changed behind the API, a prepared transaction's last
  * delivery), every queue is swept at least once a minute.
  *
+ * A slot also holds the queue's read position (position.c), with the
+ * rewinds and rescans a transaction notes for it, applied here at commit,
+ * and whether its archive, key or producer tables may hold rows, for the
+ * worker's scheduling (schedule.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
