@@ -26,7 +26,8 @@
  * message reach max_deliveries; a queue without a slot (after a restart,
  * or with the table full) is always due.  As a backstop for what no note
  * tells (rows changed behind the API, a prepared transaction's last
- * delivery), every queue is swept at least once a minute.
+ * delivery), every queue is swept at least once a minute, unless nothing
+ * was written to its table since its last sweep.
  *
  * A slot also holds the queue's read position (position.c), with the
  * rewinds and rescans a transaction notes for it, applied here at commit,
@@ -41,6 +42,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -62,6 +64,7 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 dead;
 	pg_atomic_uint64 sweep_due; /* TimestampTz; PG_INT64_MAX: nothing due */
 	pg_atomic_uint64 swept_at;	/* TimestampTz of the last sweep taken */
+	pg_atomic_uint64 swept_changes; /* table_changes() + 1 then; 0: unknown */
 	pg_atomic_uint32 housekeep;	/* archive, keys or producers may hold rows */
 	QueuePosition position;		/* where reads start (position.c) */
 } QueueCounterSlot;
@@ -164,6 +167,7 @@ queue_counters_shmem_startup(void)
 			pg_atomic_init_u64(&counters->slots[i].dead, 0);
 			pg_atomic_init_u64(&counters->slots[i].sweep_due, 0);
 			pg_atomic_init_u64(&counters->slots[i].swept_at, 0);
+			pg_atomic_init_u64(&counters->slots[i].swept_changes, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -213,6 +217,7 @@ counter_slot(Oid relid, bool create)
 			{
 				/* a queue new to this slot table may hold anything: due */
 				pg_atomic_write_u64(&slot->sweep_due, 0);
+				pg_atomic_write_u64(&slot->swept_changes, 0);
 				queue_position_reset(&slot->position);
 				pg_atomic_write_u32(&slot->housekeep, 1);
 				slot->relid = relid;
@@ -645,6 +650,21 @@ queue_sweep_take_sql(PG_FUNCTION_ARGS)
 }
 
 /*
+ * table_changes
+ *		Rows inserted, updated and deleted in relid's table so far, as the
+ *		cumulative statistics count them; -1 when they do not.
+ */
+static int64
+table_changes(Oid relid)
+{
+	PgStat_StatTabEntry *st = pgstat_fetch_stat_tabentry(relid);
+
+	if (st == NULL)
+		return -1;
+	return st->tuples_inserted + st->tuples_updated + st->tuples_deleted;
+}
+
+/*
  * queue_sweep_take
  *		See queue._sweep_take.
  */
@@ -654,6 +674,7 @@ queue_sweep_take(Oid relid)
 	QueueCounterSlot *slot = counter_slot(relid, true);
 	uint64		now;
 	uint64		cur;
+	int64		changes = PG_INT64_MIN;	/* not looked up yet */
 	int			i;
 
 	if (slot == NULL)
@@ -669,16 +690,30 @@ queue_sweep_take(Oid relid)
 		taken = taken ? repalloc(taken, sizeof(TakenSweep) * maxtaken) :
 			MemoryContextAlloc(TopMemoryContext, sizeof(TakenSweep) * maxtaken);
 	}
-	/* the backstop: due anyway a minute after the last sweep */
+	/*
+	 * The backstop: due anyway a minute after the last sweep, unless
+	 * nothing was written to the table since (what no note tells is a
+	 * write behind the API, which the statistics count too).
+	 */
 	cur = pg_atomic_read_u64(&slot->swept_at);
 	if (now - Min(cur, now) >= SWEEP_BACKSTOP_USECS)
-		sweep_due_min(slot, 0);
+	{
+		changes = table_changes(relid);
+		if (changes >= 0 &&
+			(uint64) changes + 1 == pg_atomic_read_u64(&slot->swept_changes))
+			pg_atomic_write_u64(&slot->swept_at, now);
+		else
+			sweep_due_min(slot, 0);
+	}
 	cur = pg_atomic_read_u64(&slot->sweep_due);
 	while (cur <= now)
 	{
 		if (pg_atomic_compare_exchange_u64(&slot->sweep_due, &cur, (uint64) PG_INT64_MAX))
 		{
+			if (changes == PG_INT64_MIN)
+				changes = table_changes(relid);
 			pg_atomic_write_u64(&slot->swept_at, now);
+			pg_atomic_write_u64(&slot->swept_changes, changes >= 0 ? (uint64) changes + 1 : 0);
 			taken[ntaken].slot = slot;
 			taken[ntaken].nest_level = GetCurrentTransactionNestLevel();
 			ntaken++;

@@ -36,9 +36,10 @@
  *	  is still in progress or committed after its snapshot (SnapshotDirty
  *	  sees it);
  *	- an id that a sender may still insert: senders take a marker before
- *	  they take an id and drop it once the row is in the index, and max_id
- *	  bounds the ids taken so far, so a read never passes an id that is
- *	  taken but not yet in the index.
+ *	  they take an id, write their first id into it, and drop it once
+ *	  their rows are in the index, raising max_id to their last id first;
+ *	  so a read never passes an id that is taken but not yet in the
+ *	  index.
  *
  * Whatever makes a passed row ready again moves ready back, at commit:
  * a nack or extend (rescan_at), an ack or dead letter that frees the next
@@ -79,6 +80,8 @@ typedef struct HeldMarker
 	QueuePosition *pos;
 	int			index;			/* into pos->sending; -1: counted in overflow */
 	int			nest_level;		/* (sub)transaction that took it */
+	int64		first_id;		/* the first id taken (0: none yet) */
+	int64		last_id;		/* the highest id taken */
 } HeldMarker;
 
 #define MAX_HELD_MARKERS 16
@@ -178,6 +181,8 @@ queue_sending_begin(Oid relid)
 	held[nheld].pos = pos;
 	held[nheld].index = -1;
 	held[nheld].nest_level = GetCurrentTransactionNestLevel();
+	held[nheld].first_id = 0;
+	held[nheld].last_id = 0;
 	for (i = 0; i < POSITION_MARKERS; i++)
 	{
 		uint64		expected = MARKER_FREE;
@@ -204,7 +209,6 @@ void
 queue_sending_id(Oid relid, int64 id)
 {
 	HeldMarker *m = NULL;
-	uint64		cur;
 	int			i;
 
 	for (i = nheld - 1; i >= 0; i--)
@@ -215,15 +219,22 @@ queue_sending_id(Oid relid, int64 id)
 		}
 	if (m == NULL)
 		return;					/* no slot, or frozen everywhere */
-	if (m->index >= 0)
+
+	/*
+	 * The marker holds the first id, which later ones (from the same
+	 * sequence) only follow; max_id is raised when the marker goes.
+	 */
+	if (m->first_id == 0 || id < m->first_id)
 	{
-		/* only this backend changes a marker it holds */
-		cur = pg_atomic_read_u64(&m->pos->sending[m->index]);
-		if (cur == MARKER_PENDING || (uint64) id < cur)
+		m->first_id = id;
+		if (m->index >= 0)
+		{
+			/* only this backend changes a marker it holds */
 			pg_atomic_write_u64(&m->pos->sending[m->index], (uint64) id);
-		pg_memory_barrier();
+			pg_memory_barrier();
+		}
 	}
-	atomic_max(&m->pos->max_id, (uint64) id);
+	m->last_id = Max(m->last_id, id);
 }
 
 /*
@@ -240,6 +251,10 @@ queue_sending_end(int handle)
 	{
 		HeldMarker *m = &held[--nheld];
 
+		/* every id it took is in the index: reads may go up to them */
+		if (m->last_id > 0)
+			atomic_max(&m->pos->max_id, (uint64) m->last_id);
+		pg_memory_barrier();
 		if (m->index >= 0)
 			pg_atomic_write_u64(&m->pos->sending[m->index], MARKER_FREE);
 		else

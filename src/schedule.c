@@ -260,20 +260,9 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		/* names are looked up only for the queues that are due */
 		n = queue_slot_relids(&relids);
-		names = palloc(sizeof(char *) * (n + 1));
-		for (i = 0, j = 0; i < n; i++)
-		{
-			char	   *relname = get_rel_name(relids[i]);
-
-			/* a slot of a dropped queue, or of a table that is not a queue's */
-			if (relname == NULL || strncmp(relname, "q_", 2) != 0 ||
-				get_rel_namespace(relids[i]) != nsp)
-				continue;
-			relids[j] = relids[i];
-			names[j++] = relname + 2;
-		}
-		n = j;
+		names = palloc0(sizeof(char *) * (n + 1));
 	}
 
 	for (i = 0; i < n; i++)
@@ -307,6 +296,16 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 			due |= DUE_COMPACTION;
 		if (due == 0)
 			continue;
+		if (names[i] == NULL)
+		{
+			char	   *relname = get_rel_name(relids[i]);
+
+			/* a slot of a dropped queue, or of a table that is not a queue's */
+			if (relname == NULL || strncmp(relname, "q_", 2) != 0 ||
+				get_rel_namespace(relids[i]) != nsp)
+				continue;
+			names[i] = relname + 2;
+		}
 		values[0] = ObjectIdGetDatum(relids[i]);
 		values[1] = CStringGetTextDatum(names[i]);
 		values[2] = Int32GetDatum(due);
