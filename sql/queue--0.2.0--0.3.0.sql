@@ -3,9 +3,12 @@
  *
  * Storage that stays fast: reads start at a per-queue position in shared
  * memory (src/position.c, DESIGN.md) instead of the start of the primary
- * key.  The tables do not change; what changes in SQL is what tells the
- * positions to look again: queue._rewind, called by alter, redrive and the
- * worker's dead-lettering on ordered queues.
+ * key.  The tables do not change.  In SQL: queue._rewind tells the
+ * positions to look again (called by alter, redrive and the worker's
+ * dead-lettering on ordered queues); the worker step visits only the
+ * queues that need something (queue._due_queues, queue._full_pass_due,
+ * src/schedule.c), takes due sweeps there instead of through
+ * queue._sweep_take, and compacts tables left mostly free space.
  *
  * Written once for the release and never edited: the install script of
  * 0.3.0 is sql/queue.sql, and test/t/009_upgrade.pl checks that an updated
@@ -385,3 +388,6 @@ $$;
 REVOKE EXECUTE ON FUNCTION queue._rewind(oid, bigint, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION queue._full_pass_due() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION queue._due_queues(oid[], boolean) FROM PUBLIC;
+
+/* the worker takes due sweeps in queue._due_queues now */
+DROP FUNCTION queue._sweep_take(oid);

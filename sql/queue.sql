@@ -857,13 +857,6 @@ LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_requeue_failure_sql';
 
-/* When a queue's dead-letter sweep is due (src/counters.c). */
-CREATE FUNCTION queue._sweep_take(relid oid)
-RETURNS boolean
-LANGUAGE c VOLATILE STRICT
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'queue_sweep_take_sql';
-
 CREATE FUNCTION queue._sweep_at(relid oid, due timestamptz)
 RETURNS void
 LANGUAGE c VOLATILE STRICT
@@ -915,7 +908,7 @@ AS 'MODULE_PATHNAME', 'queue_worker_status_sql';
  *    dead letters.  Rows a consumer holds are skipped (SKIP LOCKED): a
  *    consumer acking and the worker dead-lettering the same message
  *    cannot both win.  A queue's table is scanned for them only when a
- *    last-chance delivery has come due (queue._sweep_take) or step 1 made
+ *    last-chance delivery has come due (queue._due_queues) or step 1 made
  *    a message reach max_deliveries.
  * 3. Archived messages past the queue's retention are deleted; with no
  *    retention (turned off), the whole archive goes.
@@ -1477,7 +1470,6 @@ REVOKE EXECUTE ON FUNCTION
 	queue._failed_deliveries(integer),
 	queue._requeue_failure(oid, bigint, integer),
 	queue._count_dead(oid, bigint),
-	queue._sweep_take(oid),
 	queue._sweep_at(oid, timestamptz),
 	queue._rewind(oid, bigint, boolean),
 	queue._full_pass_due(),

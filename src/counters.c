@@ -17,10 +17,10 @@
  * max_deliveries) can be dead-lettered by the worker: reads note when such
  * a delivery's visibility timeout runs out, and add it at commit, after
  * the new row version is visible to others.  The worker takes a due time
- * (queue._sweep_take), sweeps, and puts back when the last-chance
- * messages still in flight come due (queue._sweep_at, also at commit, as
- * is queue.alter's request for a sweep: until then only the transaction
- * itself sees it).  A taken time is replaced by the minimum, so a note
+ * (queue_sweep_take, through queue._due_queues), sweeps, and puts back
+ * when the last-chance messages still in flight come due (queue._sweep_at,
+ * also at commit, as is queue.alter's request for a sweep: until then only
+ * the transaction itself sees it).  A taken time is replaced by the minimum, so a note
  * made meanwhile is not lost.  A delivery whose transaction rolls back is
  * counted as a failure, and the worker sweeps a queue where that made a
  * message reach max_deliveries; a queue without a slot (after a restart,
@@ -104,7 +104,7 @@ static int	npending = 0;
 static bool sweep_note_lost = false;
 
 /*
- * Sweeps taken by this transaction (queue._sweep_take): if it rolls back,
+ * Sweeps taken by this transaction (queue_sweep_take): if it rolls back,
  * or the subtransaction that took one does, the sweep is due again.
  */
 typedef struct TakenSweep
@@ -123,7 +123,6 @@ PG_FUNCTION_INFO_V1(queue_totals_sql);
 PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
 PG_FUNCTION_INFO_V1(queue_count_dead_sql);
 PG_FUNCTION_INFO_V1(queue_count_visible_sql);
-PG_FUNCTION_INFO_V1(queue_sweep_take_sql);
 PG_FUNCTION_INFO_V1(queue_sweep_at_sql);
 PG_FUNCTION_INFO_V1(queue_rewind_sql);
 
@@ -638,18 +637,6 @@ queue_count_visible_sql(PG_FUNCTION_ARGS)
 }
 
 /*
- * queue._sweep_take(relid oid) RETURNS boolean
- *		Whether the worker should sweep the queue's table for dead letters
- *		now; if so, the due time is taken (the worker puts back what
- *		remains with queue._sweep_at).  Always true without a slot.
- */
-Datum
-queue_sweep_take_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(queue_sweep_take(PG_GETARG_OID(0)));
-}
-
-/*
  * table_changes
  *		Rows inserted, updated and deleted in relid's table so far, as the
  *		cumulative statistics count them; -1 when they do not.
@@ -666,7 +653,10 @@ table_changes(Oid relid)
 
 /*
  * queue_sweep_take
- *		See queue._sweep_take.
+ *		Whether the worker should sweep the queue's table for dead letters
+ *		now; if so, the due time is taken (the worker puts back what
+ *		remains with queue._sweep_at, and a rollback gives it back).
+ *		Always true without a slot.  Called by queue._due_queues.
  */
 bool
 queue_sweep_take(Oid relid)

@@ -215,7 +215,6 @@ take_row(ReadState *rs, TupleTableSlot *found, TupleTableSlot *locked,
 	if (result != TM_Ok)
 		return false;
 
-
 	/* queue.message is the table's row without "leased" */
 	/* the pending failures are in the row now: take them over */
 	if (failures > 0)

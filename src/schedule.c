@@ -6,7 +6,7 @@
  * A step must not cost more with more idle queues.  So it visits only the
  * queues that shared memory says need something:
  *
- *	- a dead-letter sweep is due (queue._sweep_take, counters.c), or the
+ *	- a dead-letter sweep is due (queue_sweep_take, counters.c), or the
  *	  step's own failure counting made a message reach max_deliveries;
  *	- the queue's archive, idempotency keys or producer sequence numbers
  *	  may hold rows (a flag set by what writes them and cleared when the
