@@ -124,6 +124,7 @@ PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
 PG_FUNCTION_INFO_V1(queue_count_dead_sql);
 PG_FUNCTION_INFO_V1(queue_count_visible_sql);
 PG_FUNCTION_INFO_V1(queue_sweep_at_sql);
+PG_FUNCTION_INFO_V1(queue_sweep_take_sql);
 PG_FUNCTION_INFO_V1(queue_rewind_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
@@ -634,6 +635,18 @@ queue_count_visible_sql(PG_FUNCTION_ARGS)
 {
 	queue_count_visible(PG_GETARG_OID(0), PG_GETARG_INT64(1));
 	PG_RETURN_VOID();
+}
+
+/*
+ * queue._sweep_take(relid oid) RETURNS boolean, of versions 0.1.0 and
+ *		0.2.0: their install and update scripts create it, so the library
+ *		keeps the symbol; 0.3.0 drops the function (queue_sweep_take is
+ *		called by queue._due_queues).
+ */
+Datum
+queue_sweep_take_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(queue_sweep_take(PG_GETARG_OID(0)));
 }
 
 /*
