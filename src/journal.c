@@ -16,10 +16,12 @@
  * So before a read returns its rows, the backend writes what it handed
  * out (database, table, id, and the delivery_count it wrote) to a file of
  * its own, pg_queue/deliveries.<proc number> under the data directory,
- * with one pwrite(): no fsync, since a process crash does not lose what
- * the kernel holds, only a crash of the operating system does.  The end of
- * the transaction (commit, rollback, prepare) empties the file's list
- * with one more pwrite of its header.
+ * which it maps into memory (MAP_SHARED) at its first read: a store into
+ * the mapping is a store into the kernel's page cache, which a crash of
+ * the process does not lose (only a crash of the operating system does;
+ * there is no fsync), and costs no system call.  The end of the
+ * transaction (commit, rollback, prepare) empties the file's list by
+ * setting the count in its header to 0.
  *
  * When shared memory is made (server start, and the restart after a
  * crash), the postmaster reads every file left with entries, hands them to
@@ -33,21 +35,24 @@
  * a crashed run may be reused after recovery) and is idempotent, so an
  * entry of a transaction that committed just before the crash is harmless.
  *
- * Cost per read: one pwrite() to the page cache, and one per transaction
- * that read.  What a second crash before the entries are resolved (by the
- * next read of the message or the worker's next step) loses, and what a
- * crash of the operating system loses, is counted no better than before.
+ * Cost per read: a memcpy of 24 bytes per message into the mapping, and
+ * a store at the end of the transaction.  What a second crash before the
+ * entries are resolved (by the next read of the message or the worker's
+ * next step) loses, and what a crash of the operating system loses, is
+ * counted no better than before.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
 #include "common/file_perm.h"
+#include "port/atomics.h"
 #include "storage/fd.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
@@ -56,8 +61,8 @@
 
 #define JOURNAL_DIR "pg_queue"
 #define JOURNAL_MAGIC 0x51444c31	/* "QDL1" */
-/* entries per transaction; deliveries beyond are not journaled */
-#define JOURNAL_MAX_ENTRIES 65536
+/* entries per transaction (192 kB a file); deliveries beyond are not journaled */
+#define JOURNAL_MAX_ENTRIES 8192
 
 typedef struct JournalHeader
 {
@@ -74,8 +79,15 @@ typedef struct JournalEntry
 	int32		unused;
 } JournalEntry;
 
-/* this backend's file, opened at its first read */
-static int	journal_fd = -1;
+/* what the file holds: the header, then the entries */
+typedef struct JournalFile
+{
+	JournalHeader header;
+	JournalEntry entries[JOURNAL_MAX_ENTRIES];
+} JournalFile;
+
+/* this backend's file, mapped at its first read */
+static JournalFile *journal = NULL;
 /* entries in the file for the current transaction */
 static uint32 journal_written = 0;
 /* entries noted but not yet written */
@@ -99,15 +111,14 @@ queue_journal_note(Oid relid, int64 id, int32 count)
 	{
 		int			newsize = Max(64, journal_bufsize * 2);
 
-		/* room for a header in front, so that the first write is one */
 		if (journal_buf == NULL)
 			journal_buf = MemoryContextAlloc(TopMemoryContext,
-											 (newsize + 1) * sizeof(JournalEntry));
+											 newsize * sizeof(JournalEntry));
 		else
-			journal_buf = repalloc(journal_buf, (newsize + 1) * sizeof(JournalEntry));
+			journal_buf = repalloc(journal_buf, newsize * sizeof(JournalEntry));
 		journal_bufsize = newsize;
 	}
-	e = &journal_buf[1 + journal_nbuf++];
+	e = &journal_buf[journal_nbuf++];
 	e->dbid = MyDatabaseId;
 	e->relid = relid;
 	e->id = id;
@@ -116,108 +127,88 @@ queue_journal_note(Oid relid, int64 id, int32 count)
 }
 
 /*
- * journal_open
- *		This backend's file, created if need be.
+ * journal_map
+ *		Map this backend's file, created (with its blocks allocated, so
+ *		that a full disk cannot fail a store into the mapping later) if
+ *		need be.
  */
 static void
-journal_open(void)
+journal_map(void)
 {
 	char		path[MAXPGPATH];
+	int			fd;
+	int			rc;
+	void	   *p;
 
 	snprintf(path, sizeof(path), JOURNAL_DIR "/deliveries.%d", MyProc->pgprocno);
-	ReserveExternalFD();
-	journal_fd = BasicOpenFilePerm(path, O_RDWR | O_CREAT | PG_BINARY,
-								   pg_file_create_mode);
-	if (journal_fd < 0)
-	{
-		int			save_errno = errno;
-
-		ReleaseExternalFD();
-		errno = save_errno;
+	fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | PG_BINARY, pg_file_create_mode);
+	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\": %m", path)));
-	}
-}
-
-static void
-journal_write(const void *buf, size_t len, off_t offset)
-{
-	ssize_t		written;
-
-	errno = 0;
-	written = pg_pwrite(journal_fd, buf, len, offset);
-	if (written != (ssize_t) len)
+	rc = posix_fallocate(fd, 0, sizeof(JournalFile));
+	if (rc != 0)
 	{
-		/* a short write without errno: assume the disk is full */
-		if (errno == 0)
-			errno = ENOSPC;
+		CloseTransientFile(fd);
+		errno = rc;
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not write the delivery journal of the queue extension: %m")));
+				 errmsg("could not allocate file \"%s\": %m", path)));
 	}
+	p = mmap(NULL, sizeof(JournalFile), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+	{
+		int			save_errno = errno;
+
+		CloseTransientFile(fd);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not map file \"%s\": %m", path)));
+	}
+	/* the mapping stays when the descriptor goes */
+	CloseTransientFile(fd);
+	journal = (JournalFile *) p;
+	journal->header.magic = JOURNAL_MAGIC;
+	journal->header.nentries = 0;
 }
 
 /*
  * queue_journal_flush
- *		Write the noted deliveries, before the rows go to the client.  The
- *		entries go first and the header's count after, so that the file
- *		never lists an entry not yet written; the first write of a
- *		transaction is both at once.
+ *		Write the noted deliveries, before the rows go to the client: into
+ *		the mapping, that is into the kernel's page cache, where a crash of
+ *		this process or of the whole server (but not of the operating
+ *		system) leaves them.  The entries go first and the header's count
+ *		after, so that the file never lists an entry not yet written.
  */
 void
 queue_journal_flush(void)
 {
-	JournalHeader header;
-
 	if (journal_nbuf == 0)
 		return;
-	if (journal_fd < 0)
-		journal_open();
-	header.magic = JOURNAL_MAGIC;
-	header.nentries = journal_written + journal_nbuf;
-	StaticAssertStmt(sizeof(JournalHeader) <= sizeof(JournalEntry),
-					 "the header must fit in the slot before the entries");
-	if (journal_written == 0)
-	{
-		/* header and entries in one write, from the start of the file */
-		char	   *start = (char *) &journal_buf[1] - sizeof(JournalHeader);
-
-		memcpy(start, &header, sizeof(JournalHeader));
-		journal_write(start, sizeof(JournalHeader) + journal_nbuf * sizeof(JournalEntry), 0);
-	}
-	else
-	{
-		journal_write(&journal_buf[1], journal_nbuf * sizeof(JournalEntry),
-					  sizeof(JournalHeader) + journal_written * sizeof(JournalEntry));
-		journal_write(&header, sizeof(header), 0);
-	}
-	journal_written = header.nentries;
+	if (journal == NULL)
+		journal_map();
+	memcpy(&journal->entries[journal_written], journal_buf,
+		   journal_nbuf * sizeof(JournalEntry));
+	pg_write_barrier();
+	journal_written += journal_nbuf;
+	journal->header.nentries = journal_written;
 	journal_nbuf = 0;
 }
 
 /*
  * queue_journal_end_xact
  *		The transaction ended: its deliveries are settled (committed, or
- *		counted as failures in shared memory).  Runs in commit and abort
- *		processing, so it must not fail: if the write does, a crash later
- *		finds entries whose rule changes nothing for committed reads.
+ *		counted as failures in shared memory).
  */
 void
 queue_journal_end_xact(void)
 {
-	JournalHeader header;
-
 	journal_nbuf = 0;
 	if (journal_written == 0)
 		return;
 	journal_written = 0;
-	header.magic = JOURNAL_MAGIC;
-	header.nentries = 0;
-	if (pg_pwrite(journal_fd, &header, sizeof(header), 0) != sizeof(header))
-		ereport(WARNING,
-				(errcode_for_file_access(),
-				 errmsg("could not write the delivery journal of the queue extension: %m")));
+	journal->header.nentries = 0;
 }
 
 /*
