@@ -13,7 +13,7 @@
 /* ---------------------------------------------------------------------
  * Comments: \df+ queue.* explains every function (0.4.0).  The same block
  * ends sql/queue--0.3.0--0.4.0.sql; test/pgtap/comments.sql checks that
- * every function of the schema has one, test/t/013_comments.pl that an
+ * every function of the schema has one, test/t/020_comments.pl that an
  * updated database has the same as a fresh one.
  * ---------------------------------------------------------------------
  */
