@@ -10,14 +10,15 @@
 #      META.json (test/meta-check.py: PGXN Meta Spec 1.0.0, the same version).
 #   3. dpkg-buildpackage -us -uc in a copy of the tree (so the build leaves
 #      nothing behind here), into log/package/.
-#   4. Removes the extension's files that a make install left (so that what
-#      is tested is the package's), and installs the package with apt-get.
+#   4. Moves aside the extension's files that a make install left (so that
+#      what is tested is the package's), and installs the package with
+#      apt-get.
 #   5. pg_createcluster a PostgreSQL 15 cluster, ALTER SYSTEM SET
 #      shared_preload_libraries = 'queue', restart it, CREATE EXTENSION
 #      queue, and run make installcheck (pg_regress and isolation parts) on
 #      it from a copy of the tree owned by postgres.
-#   6. Drops the cluster and removes the package again, whatever happened
-#      (a later make install or test/setup.sh puts the files back).
+#   6. Drops the cluster, removes the package and puts back the files moved
+#      aside in 4, whatever happened.
 #
 # Prints a line per step and ends with 'package: N passed, N failed' (each
 # step that passed, and the installcheck tests; a failed step counts as one
@@ -106,16 +107,36 @@ else
 fi
 
 # 4. install it, over nothing
+pkglibdir=$("$PG_CONFIG" --pkglibdir)
+extdir=$("$PG_CONFIG" --sharedir)/extension
+pkg_installed() {
+	# shellcheck disable=SC2016
+	[ "$(dpkg-query -W -f='${Status}' "$PKG_NAME" 2>/dev/null)" = "install ok installed" ]
+}
+# Files a make install left are moved aside and put back at the end (a
+# developer's machine keeps its build; on CI, run-all.sh installs anyway).
+backup=$(mktemp -d /tmp/queue-pkg-backup.XXXXXX)
+restore_make_install() {
+	if [ -d "$backup/lib" ] && ! pkg_installed; then
+		cp -a "$backup/lib/." "$pkglibdir/"
+		cp -a "$backup/ext/." "$extdir/"
+	fi
+	rm -rf "$backup"
+}
+at_exit restore_make_install
+if ! pkg_installed; then
+	mkdir -p "$backup/lib/bitcode" "$backup/ext"
+	for file in "$pkglibdir/queue.so" "$pkglibdir/bitcode/queue" "$pkglibdir/bitcode/queue.index.bc"; do
+		if [ -e "$file" ]; then mv "$file" "$backup/lib/${file#"$pkglibdir"/}"; fi
+	done
+	for file in "$extdir/queue.control" "$extdir"/queue--*.sql; do
+		if [ -e "$file" ]; then mv "$file" "$backup/ext/"; fi
+	done
+fi
 remove_package() {
 	DEBIAN_FRONTEND=noninteractive apt-get remove -y -q "$PKG_NAME" </dev/null >>"$LOGDIR/remove.log" 2>&1 || true
 }
 at_exit remove_package
-pkglibdir=$("$PG_CONFIG" --pkglibdir)
-extdir=$("$PG_CONFIG" --sharedir)/extension
-if ! dpkg-query -W "$PKG_NAME" >/dev/null 2>&1; then
-	rm -f "$pkglibdir/queue.so" "$extdir/queue.control" "$extdir"/queue--*.sql
-	rm -rf "$pkglibdir/bitcode/queue" "$pkglibdir/bitcode/queue.index.bc"
-fi
 if DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 "$LOGDIR/$deb" \
 	</dev/null >"$LOGDIR/install.log" 2>&1 &&
 	[ "$(dpkg-query -W -f='${Version}' "$PKG_NAME")" = "$version" ] &&
