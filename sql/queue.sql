@@ -845,13 +845,19 @@ LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_worker_wake_sql';
 
+/*
+ * at_least: for deliveries a crash interrupted, the delivery_count the read
+ * wrote (src/journal.c); the worker raises the count to
+ * greatest(count + failures, at_least + failures).
+ */
 CREATE FUNCTION queue._failed_deliveries(max integer)
-RETURNS TABLE (relid oid, id bigint, failures integer)
+RETURNS TABLE (relid oid, id bigint, failures integer, at_least integer)
 LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_failed_deliveries_sql';
 
-CREATE FUNCTION queue._requeue_failure(relid oid, id bigint, failures integer)
+CREATE FUNCTION queue._requeue_failure(relid oid, id bigint, failures integer,
+									   at_least integer DEFAULT 0)
 RETURNS void
 LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
@@ -932,6 +938,7 @@ DECLARE
 	due boolean;
 	counted oid[] := '{}';
 	new_count integer;
+	added integer;
 	lowest bigint;
 	next_due timestamptz;
 BEGIN
@@ -941,7 +948,7 @@ BEGIN
 	failures_counted := 0;
 
 	FOR r IN
-		SELECT f.relid, f.id, f.failures, q.queue_name, q.max_deliveries
+		SELECT f.relid, f.id, f.failures, f.at_least, q.queue_name, q.max_deliveries
 		  FROM queue._failed_deliveries(batch) f
 		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) f.relid
 		  JOIN queue.registry q
@@ -955,15 +962,19 @@ BEGIN
 			 * the failure is counted in a later step.
 			 */
 			EXECUTE format(
-				'UPDATE queue.%1$I SET delivery_count = delivery_count + $2 '
-				' WHERE id = (SELECT id FROM queue.%1$I WHERE id = $1'
-				'               AND NOT (leased AND visible_at > clock_timestamp())'
-				'             FOR UPDATE SKIP LOCKED) '
-				'RETURNING delivery_count',
+				'UPDATE queue.%1$I m'
+				'   SET delivery_count = GREATEST(m.delivery_count + $2, $3 + $2) '
+				'  FROM (SELECT id, delivery_count FROM queue.%1$I WHERE id = $1'
+				'          AND NOT (leased AND visible_at > clock_timestamp())'
+				'        FOR UPDATE SKIP LOCKED) old'
+				' WHERE m.id = old.id '
+				'RETURNING m.delivery_count, m.delivery_count - old.delivery_count',
 				'q_' || r.queue_name)
-				INTO new_count USING r.id, r.failures;
+				INTO new_count, added USING r.id, r.failures, r.at_least;
 			GET DIAGNOSTICS n = ROW_COUNT;
-			failures_counted := failures_counted + n * r.failures;
+			IF n OPERATOR(pg_catalog.>) 0 THEN
+				failures_counted := failures_counted + added;
+			END IF;
 			/* it has now had its last delivery: sweep its queue */
 			IF n OPERATOR(pg_catalog.>) 0 AND r.max_deliveries OPERATOR(pg_catalog.>) 0
 			   AND new_count OPERATOR(pg_catalog.>=) r.max_deliveries THEN
@@ -974,7 +985,7 @@ BEGIN
 							   'q_' || r.queue_name)
 					INTO due USING r.id;
 				IF due THEN
-					PERFORM queue._requeue_failure(r.relid, r.id, r.failures);
+					PERFORM queue._requeue_failure(r.relid, r.id, r.failures, r.at_least);
 				END IF;
 			END IF;
 		EXCEPTION WHEN undefined_table THEN
@@ -1468,7 +1479,7 @@ REVOKE EXECUTE ON FUNCTION
 	queue._revoke_impl(text, name, text),
 	queue._worker_wake(),
 	queue._failed_deliveries(integer),
-	queue._requeue_failure(oid, bigint, integer),
+	queue._requeue_failure(oid, bigint, integer, integer),
 	queue._count_dead(oid, bigint),
 	queue._sweep_at(oid, timestamptz),
 	queue._rewind(oid, bigint, boolean),
@@ -1570,9 +1581,9 @@ COMMENT ON FUNCTION queue._preloaded() IS
 COMMENT ON FUNCTION queue._worker_wake() IS
 'Internal: ask the launcher to start this database''s worker once the transaction commits (CREATE EXTENSION).';
 COMMENT ON FUNCTION queue._failed_deliveries(integer) IS
-'Internal (worker): take the pending failed deliveries (reads rolled back) of up to max messages of this database.';
-COMMENT ON FUNCTION queue._requeue_failure(oid, bigint, integer) IS
-'Internal (worker): give failed deliveries back for a later step, while the message is handed out or locked.';
+'Internal (worker): take the pending failed deliveries (reads rolled back, or cut off by a crash: at_least) of up to max messages of this database.';
+COMMENT ON FUNCTION queue._requeue_failure(oid, bigint, integer, integer) IS
+'Internal (worker): give failed deliveries (and a crash''s at_least) back for a later step, while the message is handed out or locked.';
 COMMENT ON FUNCTION queue._sweep_at(oid, timestamptz) IS
 'Internal (worker): make a queue''s dead-letter sweep due at a time, unless it is due earlier, at commit.';
 COMMENT ON FUNCTION queue._full_pass_due() IS

@@ -21,9 +21,14 @@
  *
  * A prepared transaction's outcome comes later, maybe in another backend:
  * its deliveries go to a ring with its xid, and the worker turns them into
- * failures if it rolls back.  Needs the library preloaded; none of this is
- * crash-safe (a server crash forgets failures not yet counted), and a full
- * table drops failures (queue.worker_status.failures_dropped says so).
+ * failures if it rolls back.  Needs the library preloaded; a full table
+ * drops failures (queue.worker_status.failures_dropped says so).
+ *
+ * A crash ends transactions without abort processing: the deliveries of
+ * those in progress come back from journal.c as conditional failures
+ * ("the count should be at least N"), resolved against the row by the next
+ * read or the worker.  Failures already counted here but not yet in a row,
+ * and the prepared-transaction ring, are lost at a crash.
  *
  *-------------------------------------------------------------------------
  */
@@ -56,8 +61,12 @@ typedef struct PendingFailure
 	Oid			dbid;			/* InvalidOid: never used */
 	Oid			relid;
 	int64		id;
-	int32		failures;		/* 0: free again */
+	int32		failures;		/* failed deliveries to add */
+	int32		at_least;		/* from a crash: the count should reach this */
 } PendingFailure;
+
+/* a slot with nothing to count is free again */
+#define PENDING_FREE(slot) ((slot)->failures == 0 && (slot)->at_least == 0)
 
 typedef struct PreparedDelivery
 {
@@ -70,7 +79,7 @@ typedef struct PreparedDelivery
 typedef struct DeliveriesShared
 {
 	slock_t		mutex;
-	pg_atomic_uint32 npending;	/* entries with failures > 0 */
+	pg_atomic_uint32 npending;	/* slots not free */
 	uint64		dropped;
 	uint64		prepared_head;
 	uint64		prepared_tail;
@@ -123,6 +132,10 @@ queue_deliveries_shmem_startup(void)
 		pg_atomic_init_u32(&shared->npending, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
+
+	/* made anew (start, or restart after a crash): what the crash cut off */
+	if (!found && !IsUnderPostmaster)
+		queue_journal_load();
 }
 
 /*
@@ -164,7 +177,7 @@ pending_slot(Oid dbid, Oid relid, int64 id, bool create)
 		}
 		if (slot->dbid == dbid && slot->relid == relid && slot->id == id)
 			return slot;
-		if (slot->failures == 0 && free_slot == NULL)
+		if (PENDING_FREE(slot) && free_slot == NULL)
 			free_slot = slot;
 	}
 	return create ? free_slot : NULL;
@@ -184,7 +197,7 @@ pending_add(Oid dbid, Oid relid, int64 id, int32 failures)
 		shared->dropped += failures;
 		return;
 	}
-	if (slot->failures == 0)
+	if (PENDING_FREE(slot))
 	{
 		slot->dbid = dbid;
 		slot->relid = relid;
@@ -195,22 +208,59 @@ pending_add(Oid dbid, Oid relid, int64 id, int32 failures)
 }
 
 /*
- * pending_take
- *		Take the pending failures of a message (or only look at them).
- *		Caller holds the mutex.
+ * pending_raise
+ *		A message's count should reach at_least (see journal.c); what it
+ *		lacks of that is failed deliveries.  Caller holds the mutex.
+ */
+static void
+pending_raise(Oid dbid, Oid relid, int64 id, int32 at_least)
+{
+	PendingFailure *slot = pending_slot(dbid, relid, id, true);
+
+	if (slot == NULL)
+	{
+		shared->dropped++;
+		return;
+	}
+	if (PENDING_FREE(slot))
+	{
+		slot->dbid = dbid;
+		slot->relid = relid;
+		slot->id = id;
+		pg_atomic_fetch_add_u32(&shared->npending, 1);
+	}
+	slot->at_least = Max(slot->at_least, at_least);
+}
+
+/*
+ * pending_owed
+ *		The failed deliveries of a slot for a row whose delivery_count is
+ *		count: the ones counted, and what the count lacks of at_least.
  */
 static int32
-pending_take(Oid dbid, Oid relid, int64 id, bool take)
+pending_owed(PendingFailure *slot, int32 count)
+{
+	return slot->failures + Max(0, slot->at_least - count);
+}
+
+/*
+ * pending_take
+ *		Take the pending failures of a message whose row has delivery_count
+ *		count (or only look at them).  Caller holds the mutex.
+ */
+static int32
+pending_take(Oid dbid, Oid relid, int64 id, int32 count, bool take)
 {
 	PendingFailure *slot = pending_slot(dbid, relid, id, false);
 	int32		failures;
 
-	if (slot == NULL || slot->failures == 0)
+	if (slot == NULL || PENDING_FREE(slot))
 		return 0;
-	failures = slot->failures;
+	failures = pending_owed(slot, count);
 	if (take)
 	{
 		slot->failures = 0;
+		slot->at_least = 0;
 		pg_atomic_fetch_sub_u32(&shared->npending, 1);
 	}
 	return failures;
@@ -218,36 +268,54 @@ pending_take(Oid dbid, Oid relid, int64 id, bool take)
 
 /*
  * queue_pending_failures
- *		Failed deliveries of a message not yet in its delivery_count; with
- *		take, they are handed over to the caller, who writes them into the
- *		row (and gives them back if its transaction rolls back: see
- *		queue_note_delivery).
+ *		Failed deliveries of a message not yet in its delivery_count (which
+ *		is count in the row the caller holds); with take, they are handed
+ *		over to the caller, who writes them into the row (and gives them
+ *		back if its transaction rolls back: see queue_note_delivery).
  */
 int32
-queue_pending_failures(Oid relid, int64 id, bool take)
+queue_pending_failures(Oid relid, int64 id, int32 count, bool take)
 {
 	int32		failures;
 
 	if (shared == NULL || pg_atomic_read_u32(&shared->npending) == 0)
 		return 0;
 	SpinLockAcquire(&shared->mutex);
-	failures = pending_take(MyDatabaseId, relid, id, take);
+	failures = pending_take(MyDatabaseId, relid, id, count, take);
 	SpinLockRelease(&shared->mutex);
 	return failures;
 }
 
 /*
- * queue_note_delivery
- *		Remember that this transaction handed out a message, taking over
- *		'taken' pending failures (or, for pop, took it away: a rollback
- *		makes it visible again, and readers waiting for it must be woken,
- *		but that does not count as a failed delivery).
+ * queue_pending_restore
+ *		A delivery of a transaction a crash interrupted, which wrote count
+ *		into the message's row (journal.c, in the postmaster).
  */
 void
-queue_note_delivery(Oid relid, int64 id, int32 taken, bool count_failure)
+queue_pending_restore(Oid dbid, Oid relid, int64 id, int32 count)
+{
+	SpinLockAcquire(&shared->mutex);
+	pending_raise(dbid, relid, id, count);
+	SpinLockRelease(&shared->mutex);
+}
+
+/*
+ * queue_note_delivery
+ *		Remember that this transaction handed out a message, writing count
+ *		into its delivery_count and taking over 'taken' pending failures
+ *		(or, for pop, took it away: a rollback makes it visible again, and
+ *		readers waiting for it must be woken, but that does not count as a
+ *		failed delivery).  The caller calls queue_journal_flush before the
+ *		rows leave.
+ */
+void
+queue_note_delivery(Oid relid, int64 id, int32 taken, bool count_failure,
+					int32 count)
 {
 	if (shared == NULL)
 		return;					/* not preloaded: nobody would count them */
+	if (count_failure)
+		queue_journal_note(relid, id, count);
 	if (nhanded == handed_size)
 	{
 		int			newsize = Max(64, handed_size * 2);
@@ -316,6 +384,7 @@ deliveries_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
 			nhanded = 0;
+			queue_journal_end_xact();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			/* the outcome comes later, maybe in another backend */
@@ -328,6 +397,7 @@ deliveries_xact_callback(XactEvent event, void *arg)
 			if (nhanded > 0 && shared != NULL)
 				report_failed(0, InvalidTransactionId);
 			nhanded = 0;
+			queue_journal_end_xact();
 			break;
 		default:
 			break;
@@ -371,12 +441,16 @@ deliveries_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 /*
  * queue._failed_deliveries(max integer)
- *		RETURNS TABLE (relid oid, id bigint, failures integer)
+ *		RETURNS TABLE (relid oid, id bigint, failures integer, at_least integer)
  *
  * For the worker: take the pending failures of up to max messages of the
- * current database.  Deliveries of prepared transactions that rolled back
- * become failures first; those of prepared transactions that committed
- * are forgotten.
+ * current database; the worker raises each one's delivery_count to
+ * greatest(delivery_count + failures, at_least + failures), at_least being
+ * 0 but for deliveries a crash interrupted (journal.c).  Deliveries of
+ * prepared transactions that rolled back become failures first; those of
+ * prepared transactions that committed are forgotten.  Declared with three
+ * columns (the SQL of 0.3.0 and before, until ALTER EXTENSION UPDATE), it
+ * leaves the messages with at_least to their next read.
  */
 Datum
 queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
@@ -390,7 +464,10 @@ queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 	uint64		n;
 	int			i;
 
+	bool		with_at_least;
+
 	InitMaterializedSRF(fcinfo, 0);
+	with_at_least = (rsinfo->setDesc->natts >= 4);
 	if (shared == NULL || max <= 0)
 		return (Datum) 0;
 
@@ -439,10 +516,12 @@ queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 	{
 		PendingFailure *slot = &shared->pending[i];
 
-		if (slot->dbid == MyDatabaseId && slot->failures > 0)
+		if (slot->dbid == MyDatabaseId && !PENDING_FREE(slot) &&
+			(with_at_least || slot->at_least == 0))
 		{
 			mine[nmine++] = *slot;
 			slot->failures = 0;
+			slot->at_least = 0;
 			pg_atomic_fetch_sub_u32(&shared->npending, 1);
 		}
 	}
@@ -450,30 +529,38 @@ queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < nmine; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		values[0] = ObjectIdGetDatum(mine[i].relid);
 		values[1] = Int64GetDatum(mine[i].id);
 		values[2] = Int32GetDatum(mine[i].failures);
+		values[3] = Int32GetDatum(mine[i].at_least);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
 }
 
 /*
- * queue._requeue_failure(relid oid, id bigint, failures integer)
+ * queue._requeue_failure(relid oid, id bigint, failures integer,
+ *						  at_least integer DEFAULT 0)
  *		Give failures back for a later step: the worker does not count them
  *		while the message is handed out to someone else (that would
- *		invalidate the receipt they hold) or locked by a consumer.
+ *		invalidate the receipt they hold) or locked by a consumer.  (0.3.0
+ *		and before declare it without at_least.)
  */
 Datum
 queue_requeue_failure_sql(PG_FUNCTION_ARGS)
 {
+	int32		at_least = PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 0;
+
 	if (shared == NULL)
 		PG_RETURN_VOID();
 	SpinLockAcquire(&shared->mutex);
-	pending_add(MyDatabaseId, PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_INT32(2));
+	if (PG_GETARG_INT32(2) > 0)
+		pending_add(MyDatabaseId, PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_INT32(2));
+	if (at_least > 0)
+		pending_raise(MyDatabaseId, PG_GETARG_OID(0), PG_GETARG_INT64(1), at_least);
 	SpinLockRelease(&shared->mutex);
 	PG_RETURN_VOID();
 }

@@ -158,10 +158,19 @@ direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
 		return false;
 	}
 
+	/*
+	 * The primary key now; the partial indexes when a row needs them
+	 * (direct_index), which most never do.  The table's lock keeps them
+	 * from going away: dropping or rebuilding an index needs a lock that
+	 * conflicts with it, or waits for its holders.
+	 */
 	dt->with_indexes = with_indexes;
 	for (i = 0; i < DIRECT_NINDEXES; i++)
-		dt->indexes[i] = with_indexes ?
-			index_open(entry->index_oids[i], RowExclusiveLock) : NULL;
+		dt->indexes[i] = NULL;
+	if (with_indexes)
+		dt->indexes[DIRECT_PKEY] = index_open(entry->index_oids[DIRECT_PKEY],
+											  RowExclusiveLock);
+	memcpy(dt->index_oids, entry->index_oids, sizeof(dt->index_oids));
 	dt->snapshot = NULL;
 	return true;
 }
@@ -174,6 +183,20 @@ direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
  *		did not change (read changes no indexed column), which lets btree
  *		delete the old versions bottom-up.
  */
+/*
+ * direct_index
+ *		One of the indexes of a table opened with them, opened now if it
+ *		was not yet.
+ */
+static Relation
+direct_index(DirectTable *dt, int which)
+{
+	Assert(dt->with_indexes);
+	if (dt->indexes[which] == NULL)
+		dt->indexes[which] = index_open(dt->index_oids[which], RowExclusiveLock);
+	return dt->indexes[which];
+}
+
 void
 direct_index_insert(DirectTable *dt, Datum *values, bool *nulls,
 					ItemPointer tid, bool update)
@@ -182,19 +205,19 @@ direct_index_insert(DirectTable *dt, Datum *values, bool *nulls,
 	bool		key_nulls[2] = {false, false};
 
 	key[0] = values[MSG_ID];
-	index_insert(dt->indexes[DIRECT_PKEY], key, key_nulls, tid, dt->rel,
+	index_insert(direct_index(dt, DIRECT_PKEY), key, key_nulls, tid, dt->rel,
 				 UNIQUE_CHECK_YES, update, NULL);
 	key[1] = values[MSG_ID];
 	if (DatumGetInt32(values[MSG_PRIORITY]) != 0)
 	{
 		key[0] = values[MSG_PRIORITY];
-		index_insert(dt->indexes[DIRECT_PRIORITY], key, key_nulls, tid, dt->rel,
+		index_insert(direct_index(dt, DIRECT_PRIORITY), key, key_nulls, tid, dt->rel,
 					 UNIQUE_CHECK_NO, update, NULL);
 	}
 	if (!nulls[MSG_GROUP_KEY])
 	{
 		key[0] = values[MSG_GROUP_KEY];
-		index_insert(dt->indexes[DIRECT_GROUP], key, key_nulls, tid, dt->rel,
+		index_insert(direct_index(dt, DIRECT_GROUP), key, key_nulls, tid, dt->rel,
 					 UNIQUE_CHECK_NO, update, NULL);
 	}
 }

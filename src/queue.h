@@ -193,7 +193,8 @@ typedef struct DirectTable
 {
 	Relation	rel;
 	bool		with_indexes;
-	Relation	indexes[DIRECT_NINDEXES];	/* open when with_indexes */
+	Relation	indexes[DIRECT_NINDEXES];	/* open ones (with_indexes) */
+	Oid			index_oids[DIRECT_NINDEXES];	/* to open the others */
 	Snapshot	snapshot;		/* registered; set by direct_snapshot */
 } DirectTable;
 
@@ -223,8 +224,16 @@ extern TimestampTz queue_now(void);
 extern void queue_deliveries_shmem_request(void);
 extern void queue_deliveries_shmem_startup(void);
 extern void queue_deliveries_init(void);
-extern void queue_note_delivery(Oid relid, int64 id, int32 taken, bool count_failure);
-extern int32 queue_pending_failures(Oid relid, int64 id, bool take);
+extern void queue_note_delivery(Oid relid, int64 id, int32 taken, bool count_failure,
+								int32 count);
+extern int32 queue_pending_failures(Oid relid, int64 id, int32 count, bool take);
+extern void queue_pending_restore(Oid dbid, Oid relid, int64 id, int32 count);
+
+/* journal.c */
+extern void queue_journal_note(Oid relid, int64 id, int32 count);
+extern void queue_journal_flush(void);
+extern void queue_journal_end_xact(void);
+extern void queue_journal_load(void);
 extern int64 queue_failures_dropped(void);
 
 /* wait.c */

@@ -142,6 +142,7 @@ take_row(ReadState *rs, TupleTableSlot *found, TupleTableSlot *locked,
 	bool		nulls[MSG_NATTS];
 	int64		msg_id;
 	int32		failures;
+	int32		count;
 	TimestampTz at;
 
 	/*
@@ -166,10 +167,9 @@ take_row(ReadState *rs, TupleTableSlot *found, TupleTableSlot *locked,
 	 * Delivered max_deliveries times already, counting deliveries whose
 	 * transactions rolled back since: the worker dead-letters it.
 	 */
-	failures = rs->pop ? 0 : queue_pending_failures(entry->relid, msg_id, false);
-	if (entry->max_deliveries > 0 &&
-		DatumGetInt32(found->tts_values[MSG_DELIVERY_COUNT]) + failures >=
-		entry->max_deliveries)
+	count = DatumGetInt32(found->tts_values[MSG_DELIVERY_COUNT]);
+	failures = rs->pop ? 0 : queue_pending_failures(entry->relid, msg_id, count, false);
+	if (entry->max_deliveries > 0 && count + failures >= entry->max_deliveries)
 		return false;
 	/* an earlier message of its group is in the queue: its ack rewinds */
 	if (group_blocked(rs, found, msg_id))
@@ -177,8 +177,7 @@ take_row(ReadState *rs, TupleTableSlot *found, TupleTableSlot *locked,
 
 	memcpy(values, found->tts_values, sizeof(values));
 	memcpy(nulls, found->tts_isnull, sizeof(nulls));
-	values[MSG_DELIVERY_COUNT] =
-		Int32GetDatum(DatumGetInt32(values[MSG_DELIVERY_COUNT]) + 1 + failures);
+	values[MSG_DELIVERY_COUNT] = Int32GetDatum(count + 1 + failures);
 
 	if (rs->pop)
 	{
@@ -218,9 +217,10 @@ take_row(ReadState *rs, TupleTableSlot *found, TupleTableSlot *locked,
 	/* queue.message is the table's row without "leased" */
 	/* the pending failures are in the row now: take them over */
 	if (failures > 0)
-		failures = queue_pending_failures(entry->relid, msg_id, true);
+		failures = queue_pending_failures(entry->relid, msg_id, count, true);
 	tuplestore_putvalues(rs->rsinfo->setResult, rs->rsinfo->setDesc, values, nulls);
-	queue_note_delivery(entry->relid, msg_id, failures, !rs->pop);
+	queue_note_delivery(entry->relid, msg_id, failures, !rs->pop,
+						DatumGetInt32(values[MSG_DELIVERY_COUNT]));
 	/* the last delivery: the worker dead-letters it if it times out */
 	if (!rs->pop && entry->max_deliveries > 0 &&
 		DatumGetInt32(values[MSG_DELIVERY_COUNT]) >= entry->max_deliveries)
@@ -451,7 +451,11 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 	if (vt == NULL)
 		vt = &entry->visibility_timeout;
 	if (read_direct(entry, quantity, now, vt, false, rsinfo, &n, next_visible))
+	{
+		/* what a crash from here on must not forget (journal.c) */
+		queue_journal_flush();
 		return n;
+	}
 
 	values[0] = Int32GetDatum(quantity);
 	values[1] = TimestampTzGetDatum(now);
@@ -468,7 +472,8 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 
 		queue_note_delivery(entry->relid,
 							DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
-							0, true);
+							0, true,
+							DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
 		/* queue.message: delivery_count is column 4, visible_at 6 */
 		if (entry->max_deliveries > 0 &&
 			DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)) >= entry->max_deliveries)
@@ -476,6 +481,7 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 								   DatumGetTimestampTz(SPI_getbinval(row, desc, 6, &isnull)));
 	}
 	queue_spi_finish();
+	queue_journal_flush();
 	return n;
 }
 
@@ -586,7 +592,7 @@ queue_pop(PG_FUNCTION_ARGS)
 						   SPI_OK_SELECT, "pop");
 		return_spi_rows(rsinfo, n);
 		if (n > 0)
-			queue_note_delivery(entry->relid, 0, 0, false);
+			queue_note_delivery(entry->relid, 0, 0, false, 0);
 		queue_spi_finish();
 	}
 	queue_count_acked(entry->relid, n);

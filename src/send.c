@@ -17,6 +17,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/array.h"
@@ -44,23 +45,20 @@ typedef struct NewMessage
 } NewMessage;
 
 /*
- * insert_message
- *		Insert one message into a table opened by direct_open (with its
- *		indexes) and return its id.
+ * message_values
+ *		The column values of a new message row; takes its id from the
+ *		sequence when it has none yet.
  */
 static int64
-insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
-			   TimestampTz now, Datum visible_at, Datum priority)
+message_values(QueueEntry *entry, const NewMessage *msg, TimestampTz now,
+			   Datum visible_at, Datum priority, Datum *values, bool *nulls)
 {
-	Datum		values[MSG_NATTS];
-	bool		nulls[MSG_NATTS];
-	HeapTuple	tuple;
 	int64		id = msg->id;
 
 	/* as the identity column would, without a privilege check of its own */
 	if (id == 0)
 		id = queue_next_id(entry);
-	memset(nulls, 0, sizeof(nulls));
+	memset(nulls, 0, sizeof(bool) * MSG_NATTS);
 	values[MSG_ID] = Int64GetDatum(id);
 	values[MSG_BODY] = msg->body;
 	values[MSG_HEADERS] = msg->headers;
@@ -74,12 +72,102 @@ insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
 	nulls[MSG_IDEMPOTENCY_KEY] = (msg->idempotency_key == (Datum) 0);
 	values[MSG_PRIORITY] = priority;
 	values[MSG_LEASED] = BoolGetDatum(false);
+	return id;
+}
 
+/*
+ * insert_message
+ *		Insert one message into a table opened by direct_open (with its
+ *		indexes) and return its id.
+ */
+static int64
+insert_message(QueueEntry *entry, DirectTable *dt, const NewMessage *msg,
+			   TimestampTz now, Datum visible_at, Datum priority)
+{
+	Datum		values[MSG_NATTS];
+	bool		nulls[MSG_NATTS];
+	HeapTuple	tuple;
+	int64		id;
+
+	id = message_values(entry, msg, now, visible_at, priority, values, nulls);
 	tuple = heap_form_tuple(RelationGetDescr(dt->rel), values, nulls);
 	heap_insert(dt->rel, tuple, GetCurrentCommandId(true), 0, NULL);
 	direct_index_insert(dt, values, nulls, &tuple->t_self, false);
 	heap_freetuple(tuple);
 	return id;
+}
+
+/* rows per heap_multi_insert call, as COPY FROM batches them */
+#define MULTI_INSERT_ROWS 1000
+
+/*
+ * insert_messages
+ *		Insert the messages that are not duplicates with heap_multi_insert,
+ *		as COPY FROM does: one WAL record and one buffer lock per page
+ *		instead of per row.  Then index them, in input order.
+ */
+static void
+insert_messages(QueueEntry *entry, DirectTable *dt, const NewMessage *msgs,
+				int n, TimestampTz now, Datum visible_at, Datum priority,
+				int64 *ids)
+{
+	CommandId	cid = GetCurrentCommandId(true);
+	MemoryContext batch_cxt;
+	MemoryContext old_cxt;
+	TupleDesc	desc;
+	TupleTableSlot **slots;
+	Datum	   *values;
+	bool	   *nulls;
+	int			nslots = Min(n, MULTI_INSERT_ROWS);
+	int			i = 0;
+	int			j;
+
+	/*
+	 * Everything of the batch in one context, deleted at the end: no slot
+	 * is dropped one by one, and the copy of the descriptor is not
+	 * reference-counted, so the slots pin nothing.
+	 */
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "queue send_batch",
+									  ALLOCSET_DEFAULT_SIZES);
+	old_cxt = MemoryContextSwitchTo(batch_cxt);
+	desc = CreateTupleDescCopy(RelationGetDescr(dt->rel));
+	slots = palloc(sizeof(TupleTableSlot *) * nslots);
+	/* each row's values, kept for its index entries */
+	values = palloc(sizeof(Datum) * MSG_NATTS * nslots);
+	nulls = palloc(sizeof(bool) * MSG_NATTS * nslots);
+	for (j = 0; j < nslots; j++)
+		slots[j] = MakeTupleTableSlot(desc, &TTSOpsHeapTuple);
+	while (i < n)
+	{
+		int			nrows = 0;
+
+		for (; i < n && nrows < nslots; i++)
+		{
+			Datum	   *v = &values[nrows * MSG_NATTS];
+			bool	   *isnull = &nulls[nrows * MSG_NATTS];
+
+			if (msgs[i].duplicate)
+			{
+				ids[i] = msgs[i].id;
+				continue;
+			}
+			ids[i] = message_values(entry, &msgs[i], now, visible_at, priority,
+									v, isnull);
+			/*
+			 * The slot owns the tuple, so heap_multi_insert takes it as is
+			 * (the slot frees it when it takes the next one).
+			 */
+			ExecStoreHeapTuple(heap_form_tuple(desc, v, isnull), slots[nrows++], true);
+		}
+		if (nrows == 0)
+			break;
+		heap_multi_insert(dt->rel, slots, nrows, cid, 0, NULL);
+		for (j = 0; j < nrows; j++)
+			direct_index_insert(dt, &values[j * MSG_NATTS], &nulls[j * MSG_NATTS],
+								&slots[j]->tts_tid, false);
+	}
+	MemoryContextSwitchTo(old_cxt);
+	MemoryContextDelete(batch_cxt);
 }
 
 /*
@@ -111,20 +199,18 @@ send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
 	DirectTable dt;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	Datum		visible_at;
-	int			i;
 
 	if (!direct_open(entry, ACL_INSERT, true, &dt))
 		return false;
 	visible_at = DirectFunctionCall2(timestamptz_pl_interval,
 									 TimestampTzGetDatum(now), IntervalPGetDatum(delay));
-	for (i = 0; i < n; i++)
-	{
-		if (msgs[i].duplicate)
-			ids[i] = msgs[i].id;
-		else
-			ids[i] = insert_message(entry, &dt, &msgs[i], now, visible_at,
-									Int32GetDatum(priority));
-	}
+	if (n == 1)
+		ids[0] = msgs[0].duplicate ? msgs[0].id :
+			insert_message(entry, &dt, &msgs[0], now, visible_at,
+						   Int32GetDatum(priority));
+	else
+		insert_messages(entry, &dt, msgs, n, now, visible_at,
+						Int32GetDatum(priority), ids);
 	direct_close(&dt);
 	return true;
 }
@@ -505,7 +591,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	if (nbodies == 0)
 		return (Datum) 0;
 
-	/* the direct path, one insert per message */
+	/* the direct path: the rows go in together (insert_messages) */
 	msgs = palloc0(sizeof(NewMessage) * nbodies);
 	ids = palloc0(sizeof(int64) * nbodies);
 	for (i = 0; i < nbodies; i++)
