@@ -18,11 +18,16 @@ outcome of a COMMIT is unknown (the connection broke, or a synchronous
 commit's wait was cancelled) it sends the same key again, which the
 idempotency key turns into a no-op if the first one committed.
 
-A consumer reads up to 5 messages (waiting up to 1 s), and for each one
-inserts a row into table processed and acks it, all in one transaction;
-a tenth of its transactions roll back instead (--rollback).  The table
-processed is the record of what was processed: its rows commit with the
-acks or not at all.
+A consumer reads up to 5 messages (waiting up to 200 ms), and for each
+one inserts a row into table processed and acks it, all in one
+transaction; a tenth of its transactions roll back instead (--rollback).
+The table processed is the record of what was processed: its rows commit
+with the acks or not at all.
+
+With --poison F (bench/soak), a producer marks that fraction of its
+messages as poison, and a consumer fails on each of them: it nacks it with
+a reason (retried after a short delay), so that after max_deliveries the
+message goes to the dead letters.
 """
 import argparse
 import os
@@ -67,6 +72,12 @@ def connect(args):
             time.sleep(0.2)
 
 
+def body(key, seq, poison):
+    if poison:
+        return f'{{"key": "{key}", "seq": {seq}, "poison": true}}'
+    return f'{{"key": "{key}", "seq": {seq}}}'
+
+
 def producer(args, log):
     global commit_unsure
     seq = 0
@@ -89,7 +100,8 @@ def producer(args, log):
                     conn.execute(
                         "SELECT queue.send(%s, %s::jsonb, delay => %s::interval,"
                         " idempotency_key => %s, group_key => %s)",
-                        (queue, f'{{"key": "{key}", "seq": {seq}}}', delay, key, group))
+                        (queue, body(key, seq, rng.random() < args.poison), delay, key,
+                         group))
                 if commit_unsure:
                     continue        # committed here, maybe not on the standby
                 log.write(f"S {key} {queue}\n")
@@ -129,9 +141,14 @@ def consumer(args, log):
             done = []
             conn.execute("BEGIN")
             rows = conn.execute(
-                "SELECT id, body->>'key', group_key FROM queue.read(%s, 5, '5 seconds',"
-                " wait => '200 milliseconds')", (queue,)).fetchall()
-            for msg_id, key, group in rows:
+                "SELECT id, body->>'key', group_key, body ? 'poison'"
+                "  FROM queue.read(%s, 5, '5 seconds', wait => '200 milliseconds')",
+                (queue,)).fetchall()
+            for msg_id, key, group, poison in rows:
+                if poison:
+                    conn.execute("SELECT queue.nack(%s, %s::bigint, '100 milliseconds',"
+                                 " reason => 'poison')", (queue, msg_id))
+                    continue
                 conn.execute(
                     "INSERT INTO processed (key, queue, msg_id, group_key, consumer)"
                     " VALUES (%s, %s, %s, %s, %s)",
@@ -170,6 +187,7 @@ def main():
     p.add_argument("--log", required=True)
     p.add_argument("--stop", required=True)
     p.add_argument("--rollback", type=float, default=0.1)
+    p.add_argument("--poison", type=float, default=0.0)
     args = p.parse_args()
     signal.signal(signal.SIGTERM, on_term)
     with open(args.log, "a") as log:

@@ -35,7 +35,6 @@ sub pair
 	$primary->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'queue'
 max_connections = 40
-synchronous_standby_names = '@{[ $sync ? "${name}_standby" : '' ]}'
 });
 	$primary->start;
 	QueueCheck::setup($primary, 'postgres');
@@ -44,6 +43,10 @@ synchronous_standby_names = '@{[ $sync ? "${name}_standby" : '' ]}'
 	$standby->init_from_backup($primary, 'base', has_streaming => 1);
 	$standby->append_conf('postgresql.conf', "cluster_name = '${name}_standby'");
 	$standby->start;
+	# synchronous only now: commits before the standby ran would wait
+	$primary->safe_psql('postgres',
+		"ALTER SYSTEM SET synchronous_standby_names = '${name}_standby'; SELECT pg_reload_conf()")
+	  if $sync;
 	my $state = $sync ? 'sync' : 'async';
 	$primary->poll_query_until('postgres',
 		"SELECT sync_state = '$state' FROM pg_stat_replication WHERE application_name = '${name}_standby'")

@@ -28,6 +28,8 @@ use Time::HiRes qw(usleep);
 
 our $CLIENT = 'test/load/client.py';
 our $PYTHON = '/usr/bin/python3';
+# more arguments for every client (bench/soak: --poison)
+our $EXTRA_ARGS = [];
 
 # setup($node, $dbname): the extension, the two queues and the tables of
 # the load.
@@ -85,7 +87,7 @@ sub start
 			my @cmd = ($PYTHON, $CLIENT, $role->[0], $n,
 				'--conninfo-file', "$run->{dir}/conninfo",
 				'--log', $log, '--stop', "$run->{dir}/stop",
-				'--rollback', $rollback);
+				'--rollback', $rollback, @$EXTRA_ARGS);
 			my $h = IPC::Run::start(\@cmd, '<', \undef, '>>', "$run->{dir}/clients.out",
 				'2>>', "$run->{dir}/clients.out");
 			push @{ $run->{clients} }, $h;
