@@ -124,7 +124,8 @@ queue_build_install() {
 }
 
 # queue_node_deps -- npm ci in examples/node, unless node_modules was made
-# from the same package-lock.json (npm keeps a copy of it there).
+# from the same package-lock.json (this function leaves a copy of it
+# there after npm ci).
 queue_node_deps() {
 	local dir=$QUEUE_ROOT/examples/node log
 	[ -f "$dir/package-lock.json" ] || return 0
