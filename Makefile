@@ -38,7 +38,7 @@ $(OBJS): src/queue.h
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 	cp $< $@
 
-.PHONY: pgtap bench demo test-all
+.PHONY: pgtap bench bench-report demo test-all
 
 # pgTAP suites against the running server (PGHOST/PGPORT from the environment)
 pgtap:
@@ -46,6 +46,11 @@ pgtap:
 
 bench:
 	bench/run
+
+# bench/REPORT.md and its plots, from the runners (about 17 minutes, on a
+# quiet machine); SMOKE=1: the shortest runs, reported in bench/out/smoke/
+bench-report:
+	bench/report $(if $(filter-out 0,$(SMOKE)),--smoke)
 
 demo:
 	examples/demo.sh

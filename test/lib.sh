@@ -23,7 +23,8 @@ PG_OS_USER=${PG_OS_USER:-postgres}
 # Name of the library to preload and the extension to create.
 QUEUE_EXTENSION=${QUEUE_EXTENSION:-queue}
 
-# Debian packages that building and every test suite need.
+# Debian packages that building and every test suite need (the examples'
+# tests included).
 QUEUE_DEB_PACKAGES=(
 	postgresql-15
 	postgresql-server-dev-15
@@ -32,7 +33,19 @@ QUEUE_DEB_PACKAGES=(
 	libipc-run-perl
 	make
 	gcc
+	python3-psycopg
+	python3-pytest
 )
+
+# Node and npm for examples/node: the machine's own if it has them (node 18
+# or later, for node --test), else Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	QUEUE_DEB_PACKAGES+=(nodejs npm)
+fi
+
+# The Python that has Debian's python3-psycopg and python3-pytest (a python3
+# earlier on PATH, say pyenv's, may not).
+QUEUE_PYTHON=${QUEUE_PYTHON:-/usr/bin/python3}
 
 # msg TEXT... -- progress and errors go to stderr, results to stdout.
 msg() { printf '%s\n' "$*" >&2; }

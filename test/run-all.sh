@@ -7,10 +7,14 @@
 #   regress      pg_regress over test/sql        (make installcheck, REGRESS part)
 #   isolation    isolation specs, test/isolation  (make installcheck, ISOLATION part)
 #   pgtap        pg_prove over test/pgtap/*.sql   (as make pgtap)
+#   readme       README.md's install section and tour, block by block
+#                (test/readme-tour.sh, through prove)
+#   python       examples/python's tests (pytest, Debian's python3)
+#   node         examples/node's tests (node --test)
 #   tap          Perl TAP tests, test/t/*.pl      (make installcheck, TAP part;
 #                they make their own clusters with PostgreSQL::Test::Cluster)
 #
-# regress, isolation and pgtap run against one throwaway cluster
+# regress, isolation, pgtap, readme, python and node run against one throwaway cluster
 # (test/cluster.sh) with the extension preloaded. A suite with no tests is
 # skipped. As root, the suites run as the postgres OS user in a copy of the
 # repository owned by postgres (initdb, and so PostgreSQL::Test::Cluster,
@@ -236,6 +240,76 @@ suite_pgtap() {
 	fi
 }
 
+# count_pytest LOG -- print "passed failed" from pytest's closing line
+# ("== 5 passed, 1 failed, 2 errors in 3.1s =="; -q prints it without the
+# equals signs).
+count_pytest() {
+	awk '
+		/ in [0-9.]+s/ && /(passed|failed|error)/ {
+			passed = 0; failed = 0
+			n = split($0, w, /[ ,=]+/)
+			for (i = 2; i <= n; i++) {
+				if (w[i] == "passed") passed = w[i - 1]
+				if (w[i] == "failed" || w[i] ~ /^errors?$/) failed += w[i - 1]
+			}
+		}
+		END { printf "%d %d\n", passed, failed }' "$1"
+}
+
+# count_node_test LOG -- print "passed failed" from node --test's summary
+# ("# pass 6", "# fail 0", "# cancelled 0").
+count_node_test() {
+	awk '
+		/^# pass [0-9]+$/ { passed = $3 }
+		/^# (fail|cancelled) [0-9]+$/ { failed += $3 }
+		END { printf "%d %d\n", passed, failed }' "$1"
+}
+
+suite_readme() {
+	local log=$LOGDIR/readme.log rc=0 passed failed
+	if [ ! -x "$WORKDIR/test/readme-tour.sh" ]; then
+		skip readme "no test/readme-tour.sh"
+		return 0
+	fi
+	run_in_workdir "$log" prove -v -e bash test/readme-tour.sh || rc=$?
+	read -r passed failed < <(count_tap "$log")
+	if ! record readme "$passed" "$failed" "$rc"; then
+		CLUSTER_SUITE_FAILED=1
+		show_tail "$log" "prove output (README.md's tour)" 60
+	fi
+}
+
+suite_python() {
+	local log=$LOGDIR/python.log rc=0 passed failed
+	if ! has_files "$WORKDIR/examples/python/test_*.py"; then
+		skip python "no examples/python/test_*.py"
+		return 0
+	fi
+	# -P: not the work directory on sys.path (its queue.so would shadow
+	# Python's own module queue); no cache: the directory is the tests' own
+	run_in_workdir "$log" bash -c 'cd examples/python && exec "$0" -P -m pytest -q -p no:cacheprovider' \
+		"$QUEUE_PYTHON" || rc=$?
+	read -r passed failed < <(count_pytest "$log")
+	if ! record python "$passed" "$failed" "$rc"; then
+		CLUSTER_SUITE_FAILED=1
+		show_tail "$log" "pytest output (examples/python)" 80
+	fi
+}
+
+suite_node() {
+	local log=$LOGDIR/node.log rc=0 passed failed
+	if ! has_files "$WORKDIR/examples/node/test/*.test.js"; then
+		skip node "no examples/node/test/*.test.js"
+		return 0
+	fi
+	run_in_workdir "$log" bash -c 'cd examples/node && exec node --test --test-reporter=tap' || rc=$?
+	read -r passed failed < <(count_node_test "$log")
+	if ! record node "$passed" "$failed" "$rc"; then
+		CLUSTER_SUITE_FAILED=1
+		show_tail "$log" "node --test output (examples/node)" 80
+	fi
+}
+
 suite_tap() {
 	local log=$LOGDIR/tap.log rc=0 passed failed file name failed_files
 	if ! has_files "$WORKDIR/test/t/*.pl"; then
@@ -317,6 +391,9 @@ main() {
 		suite_regress
 		suite_isolation
 		suite_pgtap
+		suite_readme
+		suite_python
+		suite_node
 		cp "$QUEUE_CLUSTER_LOG" "$LOGDIR/server.log" 2>/dev/null || true
 		if [ "$CLUSTER_SUITE_FAILED" -ne 0 ]; then
 			show_server_trouble
@@ -326,6 +403,9 @@ main() {
 		skip regress "no test/sql/*.sql"
 		skip isolation "no test/isolation/specs/*.spec"
 		skip pgtap "no test/pgtap/*.sql"
+		skip readme "no cluster suites"
+		skip python "no cluster suites"
+		skip node "no cluster suites"
 	fi
 	suite_tap
 

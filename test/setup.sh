@@ -7,7 +7,9 @@
 #      the script names them and fails.
 #   2. Builds the extension (make) and installs it (make install) for
 #      PostgreSQL 15, with sudo when not root and sudo is there.
-#   3. Puts the PostgreSQL 15 bin directory first on PATH.
+#   3. Installs the Node example's dependencies (npm ci in examples/node,
+#      from its package-lock.json) when they are missing or out of date.
+#   4. Puts the PostgreSQL 15 bin directory first on PATH.
 #
 # Run it (test/setup.sh), or source it from another bash script, which then
 # gets the PATH and the helpers of test/lib.sh. Quiet on success.
@@ -121,10 +123,29 @@ queue_build_install() {
 	rm -f "$log"
 }
 
+# queue_node_deps -- npm ci in examples/node, unless node_modules was made
+# from the same package-lock.json (this function leaves a copy of it
+# there after npm ci).
+queue_node_deps() {
+	local dir=$QUEUE_ROOT/examples/node log
+	[ -f "$dir/package-lock.json" ] || return 0
+	if cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.queue" 2>/dev/null; then
+		return 0
+	fi
+	log=$(mktemp "${TMPDIR:-/tmp}/queue-npm.XXXXXX")
+	if ! (cd "$dir" && npm ci --no-audit --no-fund) </dev/null >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		die "npm ci in examples/node failed (full log: $log)"
+	fi
+	cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.queue"
+	rm -f "$log"
+}
+
 # queue_setup -- all of the above, then PATH.
 queue_setup() {
 	queue_install_packages
 	queue_build_install
+	queue_node_deps
 	case "$PATH" in
 	"$PG_BINDIR:"*) ;;
 	*) PATH="$PG_BINDIR:$PATH" ;;
