@@ -185,16 +185,21 @@ pending_slot(Oid dbid, Oid relid, int64 id, bool create)
 
 /*
  * pending_add
- *		Add failed deliveries of a message.  Caller holds the mutex.
+ *		Add failed deliveries of a message, and (from a crash, see
+ *		journal.c) the count it should reach at least, what it lacks of
+ *		that being failed deliveries too.  Caller holds the mutex.
  */
 static void
-pending_add(Oid dbid, Oid relid, int64 id, int32 failures)
+pending_add(Oid dbid, Oid relid, int64 id, int32 failures, int32 at_least)
 {
-	PendingFailure *slot = pending_slot(dbid, relid, id, true);
+	PendingFailure *slot;
 
+	if (failures <= 0 && at_least <= 0)
+		return;					/* nothing to count: leave no slot taken */
+	slot = pending_slot(dbid, relid, id, true);
 	if (slot == NULL)
 	{
-		shared->dropped += failures;
+		shared->dropped += Max(failures, 1);
 		return;
 	}
 	if (PENDING_FREE(slot))
@@ -205,30 +210,6 @@ pending_add(Oid dbid, Oid relid, int64 id, int32 failures)
 		pg_atomic_fetch_add_u32(&shared->npending, 1);
 	}
 	slot->failures += failures;
-}
-
-/*
- * pending_raise
- *		A message's count should reach at_least (see journal.c); what it
- *		lacks of that is failed deliveries.  Caller holds the mutex.
- */
-static void
-pending_raise(Oid dbid, Oid relid, int64 id, int32 at_least)
-{
-	PendingFailure *slot = pending_slot(dbid, relid, id, true);
-
-	if (slot == NULL)
-	{
-		shared->dropped++;
-		return;
-	}
-	if (PENDING_FREE(slot))
-	{
-		slot->dbid = dbid;
-		slot->relid = relid;
-		slot->id = id;
-		pg_atomic_fetch_add_u32(&shared->npending, 1);
-	}
 	slot->at_least = Max(slot->at_least, at_least);
 }
 
@@ -295,7 +276,7 @@ void
 queue_pending_restore(Oid dbid, Oid relid, int64 id, int32 count)
 {
 	SpinLockAcquire(&shared->mutex);
-	pending_raise(dbid, relid, id, count);
+	pending_add(dbid, relid, id, 0, count);
 	SpinLockRelease(&shared->mutex);
 }
 
@@ -353,7 +334,7 @@ report_failed(int from, TransactionId xid)
 			continue;
 		if (!TransactionIdIsValid(xid))
 			pending_add(MyDatabaseId, handed[i].relid, handed[i].id,
-						1 + handed[i].taken);
+						1 + handed[i].taken, 0);
 		else if (shared->prepared_head - shared->prepared_tail < PREPARED_RING_SIZE)
 		{
 			PreparedDelivery *item =
@@ -494,7 +475,7 @@ queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 			if (TransactionIdDidAbort(item->xid))
 			{
 				SpinLockAcquire(&shared->mutex);
-				pending_add(item->dbid, item->relid, item->id, 1);
+				pending_add(item->dbid, item->relid, item->id, 1, 0);
 				SpinLockRelease(&shared->mutex);
 			}
 			continue;			/* decided: done with it */
@@ -557,10 +538,8 @@ queue_requeue_failure_sql(PG_FUNCTION_ARGS)
 	if (shared == NULL)
 		PG_RETURN_VOID();
 	SpinLockAcquire(&shared->mutex);
-	if (PG_GETARG_INT32(2) > 0)
-		pending_add(MyDatabaseId, PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_INT32(2));
-	if (at_least > 0)
-		pending_raise(MyDatabaseId, PG_GETARG_OID(0), PG_GETARG_INT64(1), at_least);
+	pending_add(MyDatabaseId, PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_INT32(2),
+				at_least);
 	SpinLockRelease(&shared->mutex);
 	PG_RETURN_VOID();
 }
