@@ -103,9 +103,10 @@ CREATE INDEX ON queue.bindings (queue_name);
 SELECT pg_catalog.pg_extension_config_dump('queue.bindings', '');
 
 /*
- * Per-queue privileges granted with queue.grant.  The table privileges
- * are what is enforced (src/acl.c); these rows remember which privilege
- * granted them, so that revoking one keeps the others a role holds.
+ * Per-queue privileges granted with queue.grant: what is enforced
+ * (src/acl.c).  A row counts while its grantee holds an explicit SELECT on
+ * the view queue.queues (the anchor, which makes DROP ROLE refuse the role
+ * and DROP OWNED end its privileges); regrole, so renames follow.
  */
 CREATE TABLE queue.grants (
 	queue_name	text NOT NULL REFERENCES queue.registry (queue_name),
@@ -129,11 +130,38 @@ CREATE TYPE queue.message AS (
 	priority		integer
 );
 
+/*
+ * Whether a role (the current user in the second form) holds a privilege
+ * ('send', 'consume' or 'manage') on a queue, as has_table_privilege
+ * answers for a table (src/acl.c).
+ */
+CREATE FUNCTION queue.has_queue_privilege(role regrole, queue_name text, privilege text)
+RETURNS boolean
+LANGUAGE c STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_has_privilege_role';
+
+CREATE FUNCTION queue.has_queue_privilege(queue_name text, privilege text)
+RETURNS boolean
+LANGUAGE c STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_has_privilege_current';
+
+/* Whether the caller holds any privilege on a queue; false for a queue
+ * dropped meanwhile. */
+CREATE FUNCTION queue._may_see(queue_name text)
+RETURNS boolean
+LANGUAGE c STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_may_see';
+
+/* The queues the caller holds a privilege on (every queue for the owner). */
 CREATE VIEW queue.queues AS
 	SELECT queue_name, created_at, visibility_timeout, max_deliveries,
 		   retry_delay, retry_delay_max, dedup_window, retention, ordered,
 		   unlogged
-	  FROM queue.registry;
+	  FROM queue.registry r
+	 WHERE queue._may_see(r.queue_name);
 
 /* ---------------------------------------------------------------------
  * Internal helpers (C)
@@ -551,6 +579,8 @@ RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	grantees regrole[];
 BEGIN
 	PERFORM queue._check_name(queue_name);
 	PERFORM 1 FROM queue.registry r
@@ -569,8 +599,12 @@ BEGIN
 				   'k_' || queue_name, 'p_' || queue_name);
 	DELETE FROM queue.bindings b
 	 WHERE b.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	SELECT pg_catalog.array_agg(DISTINCT g.grantee) INTO grantees
+	  FROM queue.grants g
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
 	DELETE FROM queue.grants g
 	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	PERFORM queue._release_anchor(r) FROM pg_catalog.unnest(grantees) r;
 	DELETE FROM queue.registry r
 	 WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
 	RETURN true;
@@ -780,11 +814,9 @@ BEGIN
 		PERFORM queue._check_access(which, 'consume'::pg_catalog.text);
 	END IF;
 	FOR qname IN
-		SELECT r.queue_name FROM queue.registry r
+		SELECT r.queue_name FROM queue.queues r
 		 WHERE (which IS NULL
-				AND pg_catalog.has_table_privilege(
-					pg_catalog.to_regclass(format('queue.%I', 'q_' OPERATOR(pg_catalog.||) r.queue_name)),
-					'UPDATE'))
+				AND queue.has_queue_privilege(r.queue_name, 'consume'::pg_catalog.text))
 			OR r.queue_name OPERATOR(pg_catalog.=) which
 		 ORDER BY r.queue_name
 	LOOP
@@ -1216,6 +1248,15 @@ LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_manage';
 
 /* Each bound queue gets its own copy, in the publisher's transaction. */
+/* The queues bound to a topic, once the caller holds send on each (42501
+ * for the first it does not): the bindings are read as the extension's
+ * owner (src/acl.c). */
+CREATE FUNCTION queue._bound_queues(topic text)
+RETURNS text[]
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_bound_queues';
+
 CREATE FUNCTION queue.publish(topic text, body jsonb, headers jsonb DEFAULT NULL,
 							  delay interval DEFAULT NULL,
 							  idempotency_key text DEFAULT NULL,
@@ -1229,10 +1270,7 @@ DECLARE
 	n integer := 0;
 BEGIN
 	PERFORM queue._check_name(topic, 'topic name'::pg_catalog.text);
-	FOR q IN
-		SELECT b.queue_name FROM queue.bindings b
-		 WHERE b.topic OPERATOR(pg_catalog.=) publish.topic
-		 ORDER BY b.queue_name
+	FOREACH q IN ARRAY queue._bound_queues(topic)
 	LOOP
 		PERFORM queue.send(q, body, headers, delay, idempotency_key, group_key);
 		n := n + 1;
@@ -1270,36 +1308,77 @@ $$;
  * ---------------------------------------------------------------------
  */
 
-/* Grant to role the table privileges that make up privilege on a queue. */
+/*
+ * Grant to role what reading its privilege on a queue includes: SELECT on
+ * q_, dl_, a_ and p_ for consume, on all five tables for manage, nothing
+ * for send; and the anchor, SELECT on queue.queues, without which its rows
+ * in queue.grants count for nothing (src/acl.c).
+ */
 CREATE FUNCTION queue._grant_tables(queue_name text, role regrole, privilege text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	q text := format('queue.%I', 'q_' || queue_name);
-	seq text := pg_catalog.pg_get_serial_sequence(format('queue.%I', 'q_' || queue_name), 'id');
 BEGIN
 	CASE privilege
 	WHEN 'send' THEN
-		EXECUTE format('GRANT INSERT ON TABLE %s TO %s', q, role);
-		EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %s', seq, role);
-		EXECUTE format('GRANT SELECT, INSERT, UPDATE ON TABLE queue.%I, queue.%I TO %s',
-					   'k_' || queue_name, 'p_' || queue_name, role);
+		NULL;
 	WHEN 'consume' THEN
-		EXECUTE format('GRANT SELECT, UPDATE, DELETE ON TABLE %s TO %s', q, role);
-		EXECUTE format('GRANT SELECT, INSERT ON TABLE queue.%I TO %s', 'a_' || queue_name, role);
-		EXECUTE format('GRANT SELECT, INSERT ON TABLE queue.%I TO %s', 'dl_' || queue_name, role);
-		EXECUTE format('GRANT SELECT ON TABLE queue.%I TO %s', 'p_' || queue_name, role);
+		EXECUTE format('GRANT SELECT ON TABLE queue.%I, queue.%I, queue.%I, queue.%I TO %s',
+					   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+					   'p_' || queue_name, role);
 	WHEN 'manage' THEN
-		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE '
-					   '%s, queue.%I, queue.%I, queue.%I, queue.%I TO %s',
-					   q, 'dl_' || queue_name, 'a_' || queue_name,
+		EXECUTE format('GRANT SELECT ON TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I TO %s',
+					   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
 					   'k_' || queue_name, 'p_' || queue_name, role);
-		EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %s', seq, role);
 	END CASE;
+	EXECUTE format('GRANT SELECT ON queue.queues TO %s', role);
 END
 $$;
+
+/* Take the anchor back from a role left without any row in queue.grants. */
+CREATE FUNCTION queue._release_anchor(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM queue.grants g WHERE g.grantee OPERATOR(pg_catalog.=) role)
+	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles a
+				   WHERE a.oid OPERATOR(pg_catalog.=) role::oid) THEN
+		EXECUTE format('REVOKE SELECT ON queue.queues FROM %s', role);
+	END IF;
+END
+$$;
+
+/*
+ * Forget the rows of queue.grants that count for nothing any more: of
+ * roles that DROP OWNED took the anchor from.  Called by the event trigger
+ * on DROP OWNED (so that DROP ROLE may follow without leaving a row that
+ * names no role) and by grant and revoke.
+ */
+CREATE FUNCTION queue._forget_unanchored()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM queue.grants g
+	 WHERE NOT EXISTS (SELECT 1
+						 FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+						WHERE c.oid OPERATOR(pg_catalog.=) 'queue.queues'::pg_catalog.regclass
+						  AND a.grantee OPERATOR(pg_catalog.=) g.grantee::oid
+						  AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT');
+END
+$$;
+
+/* The event trigger's function: runs _forget_unanchored as the owner,
+ * who may write the catalog (src/acl.c). */
+CREATE FUNCTION queue._on_drop_owned()
+RETURNS event_trigger
+LANGUAGE c
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_on_drop_owned';
 
 /*
  * Look up role for grant and revoke: 42704 if there is no such role, 22023
@@ -1331,10 +1410,7 @@ BEGIN
 		 WHERE c.oid OPERATOR(pg_catalog.=) format('queue.%I', 'q_' || queue_name)::regclass) THEN
 		RETURN NULL;
 	END IF;
-	/* rows of roles dropped since (after DROP OWNED) */
-	DELETE FROM queue.grants g
-	 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a
-						WHERE a.oid OPERATOR(pg_catalog.=) g.grantee::oid);
+	PERFORM queue._forget_unanchored();
 	RETURN r::regrole;
 END
 $$;
@@ -1356,13 +1432,15 @@ BEGIN
 	VALUES (_grant_impl.queue_name, r, _grant_impl.privilege)
 	ON CONFLICT DO NOTHING;
 	PERFORM queue._grant_tables(queue_name, r, privilege);
+	PERFORM queue._invalidate(queue_name);
 END
 $$;
 
 /*
- * Revoking a privilege takes back every table privilege of role on the
- * queue, then grants again those of the privileges role still holds: manage
- * includes send and consume, so a manager whose send is revoked still sends.
+ * Revoking a privilege deletes its row, takes back every table privilege
+ * of role on the queue, then grants again the reading that the privileges
+ * role still holds on it include: manage includes send and consume, so a
+ * manager whose send is revoked still sends.
  */
 CREATE FUNCTION queue._revoke_impl(queue_name text, role name, privilege text)
 RETURNS void
@@ -1396,6 +1474,8 @@ BEGIN
 	LOOP
 		PERFORM queue._grant_tables(queue_name, r, p);
 	END LOOP;
+	PERFORM queue._release_anchor(r);
+	PERFORM queue._invalidate(queue_name);
 END
 $$;
 
@@ -1446,15 +1526,20 @@ $$;
 CREATE EVENT TRIGGER queue_guard_schema ON ddl_command_end
 	EXECUTE FUNCTION queue._guard_schema();
 
+CREATE EVENT TRIGGER queue_drop_owned ON ddl_command_end
+	WHEN TAG IN ('DROP OWNED')
+	EXECUTE FUNCTION queue._on_drop_owned();
+
 /*
  * Who may call what.  Everyone may use the schema and call the public
  * functions, which check the per-queue privileges themselves; the catalog
- * is readable, as pg_class is.  The internal functions that write, wake or
- * trust their arguments are for the extension's owner (and the worker).
+ * tables are the owner's, and queue.queues shows each role the queues it
+ * holds a privilege on.  The internal functions that write, wake or trust
+ * their arguments are for the extension's owner (and the worker).
  */
 GRANT USAGE ON SCHEMA queue TO PUBLIC;
-GRANT SELECT ON queue.registry, queue.bindings, queue.grants, queue.queues,
-	queue.worker_status TO PUBLIC;
+GRANT SELECT ON queue.queues, queue.worker_status TO PUBLIC;
+REVOKE ALL ON queue.registry, queue.bindings, queue.grants FROM PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION
 	queue._invalidate(text),
@@ -1474,6 +1559,9 @@ REVOKE EXECUTE ON FUNCTION
 	queue._bind_impl(text, text),
 	queue._unbind_impl(text, text),
 	queue._grant_tables(text, regrole, text),
+	queue._release_anchor(regrole),
+	queue._forget_unanchored(),
+	queue._on_drop_owned(),
 	queue._grantee(text, name, text),
 	queue._grant_impl(text, name, text),
 	queue._revoke_impl(text, name, text),
@@ -1490,8 +1578,8 @@ REVOKE EXECUTE ON FUNCTION
 FROM PUBLIC;
 
 /* ---------------------------------------------------------------------
- * Comments: \df+ queue.* explains every function (0.4.0).  The same block
- * ends sql/queue--0.3.0--0.4.0.sql; test/pgtap/comments.sql checks that
+ * Comments: \df+ queue.* explains every function.  The same block
+ * ends sql/queue--0.4.0--0.5.0.sql; test/pgtap/comments.sql checks that
  * every function of the schema has one, test/t/020_comments.pl that an
  * updated database has the same as a fresh one.
  * ---------------------------------------------------------------------
@@ -1527,7 +1615,7 @@ COMMENT ON FUNCTION queue.dead_letters(text, integer) IS
 COMMENT ON FUNCTION queue.redrive(text, integer, bigint[]) IS
 'Move dead letters back into the queue (all, the first quantity, or the given ids) with delivery_count 0; returns how many. Needs manage.';
 COMMENT ON FUNCTION queue.stats(text) IS
-'One row per queue: ready, in flight, delayed, dead, archived, oldest ready age, sent/acked/dead totals. Without an argument, every queue the caller may consume from.';
+'One row per queue: ready, in flight, delayed, dead, archived, oldest ready age, sent/acked/dead totals. Without an argument, every queue the caller may consume from. Needs consume.';
 COMMENT ON FUNCTION queue.bind(text, text) IS
 'Bind a queue to a topic: queue.publish to the topic sends it a copy. Needs manage on the queue.';
 COMMENT ON FUNCTION queue.unbind(text, text) IS
@@ -1540,6 +1628,10 @@ COMMENT ON FUNCTION queue."grant"(text, name, text) IS
 'Grant a role send, consume or manage on a queue. Needs manage.';
 COMMENT ON FUNCTION queue."revoke"(text, name, text) IS
 'Revoke send, consume or manage on a queue from a role (what its other privileges include stays). Needs manage.';
+COMMENT ON FUNCTION queue.has_queue_privilege(regrole, text, text) IS
+'Whether a role holds send, consume or manage on a queue (directly, through a role it has the privileges of, or as the owner or a superuser), as has_table_privilege answers for a table.';
+COMMENT ON FUNCTION queue.has_queue_privilege(text, text) IS
+'Whether the current user holds send, consume or manage on a queue.';
 
 -- Internal: called by the functions above and by the worker
 COMMENT ON FUNCTION queue._check_name(text, text) IS
@@ -1603,7 +1695,17 @@ COMMENT ON FUNCTION queue._bind_impl(text, text) IS
 COMMENT ON FUNCTION queue._unbind_impl(text, text) IS
 'Internal: the work of queue.unbind, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._grant_tables(text, regrole, text) IS
-'Internal: grant a role the table privileges that make up send, consume or manage on a queue.';
+'Internal: grant a role the reading that send, consume or manage on a queue includes (SELECT on some of its tables), and the anchor (SELECT on queue.queues).';
+COMMENT ON FUNCTION queue._release_anchor(regrole) IS
+'Internal: revoke SELECT on queue.queues (the anchor of queue privileges) from a role left without any row in queue.grants.';
+COMMENT ON FUNCTION queue._forget_unanchored() IS
+'Internal: delete the rows of queue.grants whose grantee no longer holds the anchor (SELECT on queue.queues), as after DROP OWNED.';
+COMMENT ON FUNCTION queue._on_drop_owned() IS
+'Internal: event trigger function on DROP OWNED; forgets the queue privileges of the roles it took the anchor from.';
+COMMENT ON FUNCTION queue._may_see(text) IS
+'Internal: whether the caller holds any privilege on a queue (the filter of queue.queues); false for a queue that is gone.';
+COMMENT ON FUNCTION queue._bound_queues(text) IS
+'Internal: the queues bound to a topic, read as the extension''s owner, once the caller holds send on each (for queue.publish).';
 COMMENT ON FUNCTION queue._grantee(text, name, text) IS
 'Internal: look up the role of grant and revoke (42704 if none, 22023 for an unknown privilege); NULL for the tables'' owner.';
 COMMENT ON FUNCTION queue._grant_impl(text, name, text) IS

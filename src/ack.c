@@ -78,7 +78,7 @@ ack_direct(QueueEntry *entry, int64 *ids, int nids, int32 receipt,
 	/* with a retention, ack archives: leave that to SQL */
 	if (entry->has_retention)
 		return -1;
-	if (!direct_open(entry, ACL_SELECT | ACL_DELETE, false, &dt))
+	if (!direct_open(entry, false, &dt))
 		return -1;
 	direct_snapshot(&dt);
 
@@ -317,8 +317,9 @@ queue_nack(PG_FUNCTION_ARGS)
 	int32		delivery_count;
 	bool		isnull;
 
-	queue_spi_connect();
+	/* the privilege is the caller's: check it before SPI runs as the owner */
 	entry = queue_lookup_for(name, QPRIV_CONSUME, true);
+	queue_spi_connect();
 
 	values[0] = Int64GetDatum(id);
 	if (queue_spi_exec(queue_plan(entry, QPLAN_NACK_LOCK), values, NULL, false, 1,
@@ -386,8 +387,9 @@ queue_extend(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("visibility_timeout must not be NULL")));
 
-	queue_spi_connect();
+	/* the privilege is the caller's: check it before SPI runs as the owner */
 	entry = queue_lookup_for(name, QPRIV_CONSUME, true);
+	queue_spi_connect();
 	values[0] = Int64GetDatum(id);
 	values[1] = DirectFunctionCall2(timestamptz_pl_interval,
 									TimestampTzGetDatum(queue_now()),

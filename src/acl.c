@@ -3,30 +3,49 @@
  * acl.c
  *		Who may do what to a queue.
  *
- * A queue's privileges are the privileges on its tables, so that the
- * functions and the tables can never disagree, and pg_dump keeps them:
+ * A queue's privileges are rows of queue.grants (queue, grantee regrole,
+ * privilege), not table privileges: nobody but the extension's owner may
+ * write to a queue's tables or to the catalog, so that everything a
+ * producer, consumer or manager does goes through the functions, which
+ * keep the tables' invariants.  The privileges:
  *
- *	send	 INSERT on q_ (and what idempotency keys and producer sequence
- *			 numbers need on k_ and p_)
- *	consume  SELECT, UPDATE, DELETE on q_ (and SELECT, INSERT on the archive
- *			 and the dead letters, SELECT on p_ for producer_gaps)
- *	manage	 everything but TRIGGER and REFERENCES on all five tables
+ *	send	 send, send_batch, publish
+ *	consume  read, pop, ack, nack, extend, dead_letters, stats,
+ *			 producer_gaps
+ *	manage	 alter, drop, purge, redrive, bind, unbind, grant, revoke, and
+ *			 send and consume
  *
- * The function-level checks test one distinguishing bit each: INSERT on q_
- * for send, UPDATE for consume, TRUNCATE (which only manage grants) for
- * manage.  queue.grant and queue.revoke (sql/queue.sql) grant and revoke
- * the table privileges; queue.grants records what was granted, so that
- * revoking one privilege leaves the others a role holds.
+ * A role holds a privilege on a queue when it has the privileges of a
+ * grantee of a row (role membership counts, as for table privileges), or
+ * of the extension's owner, or is a superuser.  Every function checks it
+ * first, in C (queue_require), as the caller; the check is cached in the
+ * queue's entry of the plan cache, for one user, until an invalidation:
+ * queue.grant and queue.revoke invalidate the queue's entry, a change of
+ * role membership or of the anchor below invalidates every entry.
  *
- * The queue's tables belong to the extension's owner.  Managing a queue
- * (create, alter, drop, purge, redrive, bind, unbind, grant, revoke) needs
- * DDL on them or writes to the catalog tables, which the manager may not
- * do itself.  The public functions are C: they check the caller's privilege
- * first, as the caller, then run the SQL implementation (queue._<op>_impl,
- * which PUBLIC may not execute) as the extension's owner, in a security-
- * restricted operation, the way PostgreSQL runs maintenance commands as a
- * table's owner.  A SECURITY DEFINER function could not do the check:
- * inside it, the caller's identity is gone.
+ * The work is then done with the extension's owner's identity: SPI
+ * statements run as the owner (spi_util.c), the direct heap path checks
+ * nothing, and the managing functions run their SQL implementation
+ * (queue._<op>_impl, which PUBLIC may not execute) as the owner, in a
+ * security-restricted operation, the way PostgreSQL runs maintenance
+ * commands as a table's owner.  A SECURITY DEFINER function could not do
+ * the check: inside it, the caller's identity is gone.
+ *
+ * Reading stays a table privilege, for ad-hoc inspection and for the SQL
+ * functions that read as their caller: consume grants SELECT on q_, dl_,
+ * a_ and p_, manage SELECT on all five tables; send grants none.  SELECT
+ * cannot lock a row (that takes UPDATE), so it opens no write.
+ *
+ * The anchor: a row of queue.grants counts only while its grantee holds
+ * an explicit SELECT on the view queue.queues, which queue.grant gives and
+ * queue.revoke takes back with the role's last row.  That privilege is a
+ * shared dependency, so DROP ROLE refuses a role that still holds a queue
+ * privilege (as it refuses one with table privileges), and DROP OWNED
+ * takes the anchor away, which ends the role's queue privileges in the
+ * database at once (and an event trigger on DROP OWNED deletes its rows,
+ * so that no row is left to name the role once it is dropped).  pg_dump
+ * keeps both: the rows through pg_extension_config_dump, the anchor as a
+ * privilege of an extension member.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,25 +58,74 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "queue.h"
 
 PG_FUNCTION_INFO_V1(queue_check_access_sql);
+PG_FUNCTION_INFO_V1(queue_has_privilege_role);
+PG_FUNCTION_INFO_V1(queue_has_privilege_current);
+PG_FUNCTION_INFO_V1(queue_may_see);
+PG_FUNCTION_INFO_V1(queue_bound_queues);
+PG_FUNCTION_INFO_V1(queue_on_drop_owned);
 PG_FUNCTION_INFO_V1(queue_create);
 PG_FUNCTION_INFO_V1(queue_manage);
 
 static const char *const privilege_names[] = {"send", "consume", "manage"};
-static const AclMode privilege_bits[] = {ACL_INSERT, ACL_UPDATE, ACL_TRUNCATE};
+#define PRIV_BIT(p)		(1 << (p))
+#define PRIV_ALL		(PRIV_BIT(QPRIV_SEND) | PRIV_BIT(QPRIV_CONSUME) | PRIV_BIT(QPRIV_MANAGE))
+
+/*
+ * What the cached privileges of every queue entry were computed against:
+ * bumped by a change of roles or memberships (syscache callbacks) and of
+ * the anchor or the extension's owner (relcache callback).
+ */
+static uint64 acl_generation = 1;
+static Oid	owner_cache = InvalidOid;	/* the extension's owner */
+static Oid	anchor_cache = InvalidOid;	/* the view queue.queues */
+static SPIPlanPtr grants_plan = NULL;
+
+static void
+acl_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	acl_generation++;
+}
+
+static void
+acl_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == anchor_cache)
+	{
+		acl_generation++;
+		owner_cache = InvalidOid;
+		anchor_cache = InvalidOid;
+	}
+}
+
+/*
+ * queue_acl_init
+ *		Register the invalidation callbacks (_PG_init).
+ */
+void
+queue_acl_init(void)
+{
+	CacheRegisterSyscacheCallback(AUTHOID, acl_syscache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, acl_syscache_callback, (Datum) 0);
+	CacheRegisterRelcacheCallback(acl_relcache_callback, (Datum) 0);
+}
 
 /*
  * queue_namespace
@@ -88,6 +156,134 @@ queue_table_oid(const char *name)
 	return relid;
 }
 
+/*
+ * queue_extension_owner
+ *		The role that owns the extension (and every queue's tables), whose
+ *		identity the functions do their work with.  Cached; REASSIGN OWNED
+ *		changes the owner of queue.queues too, which invalidates it.
+ */
+Oid
+queue_extension_owner(void)
+{
+	Oid			extoid;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (OidIsValid(owner_cache))
+		return owner_cache;
+	extoid = get_extension_oid("queue", false);
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "could not find extension queue");
+	owner_cache = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	/* so that the callback knows the relation whose change resets it */
+	if (!OidIsValid(anchor_cache))
+		anchor_cache = get_relname_relid("queues", queue_namespace());
+	return owner_cache;
+}
+
+/*
+ * anchor_held
+ *		Whether role holds an explicit SELECT on queue.queues (see the top
+ *		of the file): without it, its rows in queue.grants count for
+ *		nothing.
+ */
+static bool
+anchor_held(Oid role)
+{
+	HeapTuple	tuple;
+	Datum		aclDatum;
+	bool		isnull;
+	bool		held = false;
+
+	if (!OidIsValid(anchor_cache))
+		anchor_cache = get_relname_relid("queues", queue_namespace());
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(anchor_cache));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	aclDatum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *acl = DatumGetAclP(aclDatum);
+		AclItem    *items = ACL_DAT(acl);
+		int			i;
+
+		for (i = 0; i < ACL_NUM(acl); i++)
+			if (items[i].ai_grantee == role &&
+				(ACLITEM_GET_PRIVS(items[i]) & ACL_SELECT) != 0)
+				held = true;
+		if ((Pointer) acl != DatumGetPointer(aclDatum))
+			pfree(acl);
+	}
+	ReleaseSysCache(tuple);
+	return held;
+}
+
+/*
+ * queue_privileges_of
+ *		The privileges role holds on a queue, as a mask of PRIV_BIT: all of
+ *		them for a superuser and for whoever has the privileges of the
+ *		extension's owner; else those of the rows of queue.grants whose
+ *		grantee role has the privileges of and which are anchored; manage
+ *		implies the others.
+ */
+static int
+queue_privileges_of(const char *name, Oid role)
+{
+	Datum		arg = CStringGetTextDatum(name);
+	int			mask = 0;
+	uint64		i;
+
+	if (superuser_arg(role) || has_privs_of_role(role, queue_extension_owner()))
+		return PRIV_ALL;
+
+	queue_spi_connect();
+	if (grants_plan == NULL)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("SELECT g.grantee::pg_catalog.oid, g.privilege"
+						   "  FROM queue.grants g"
+						   " WHERE g.queue_name OPERATOR(pg_catalog.=) $1",
+						   1, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare the lookup of queue.grants: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		grants_plan = plan;
+	}
+	queue_spi_exec(grants_plan, &arg, NULL, true, 0, SPI_OK_SELECT,
+				   "lookup of queue.grants");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			grantee = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
+		char	   *priv = SPI_getvalue(tuple, desc, 2);
+		int			j;
+
+		if (!has_privs_of_role(role, grantee) || !anchor_held(grantee))
+			continue;
+		for (j = 0; j < lengthof(privilege_names); j++)
+			if (priv != NULL && strcmp(priv, privilege_names[j]) == 0)
+				mask |= PRIV_BIT(j);
+	}
+	queue_spi_finish();
+	if (mask & PRIV_BIT(QPRIV_MANAGE))
+		mask = PRIV_ALL;
+	return mask;
+}
+
 static void
 report_missing(const char *name)
 {
@@ -97,28 +293,63 @@ report_missing(const char *name)
 }
 
 /*
+ * queue_has_privilege
+ *		Whether the current user holds priv on the queue of entry, from
+ *		the entry's cache when it was computed for this user since the last
+ *		invalidation.
+ */
+static bool
+queue_has_privilege(QueueEntry *entry, QueuePrivilege priv)
+{
+	Oid			user = GetUserId();
+
+	if (entry->acl_user != user || entry->acl_generation != acl_generation)
+	{
+		uint64		generation = acl_generation;
+		int			mask = queue_privileges_of(entry->name, user);
+
+		/* an invalidation meanwhile: use what we found, look again next time */
+		entry->acl_mask = mask;
+		entry->acl_user = user;
+		entry->acl_generation = generation;
+	}
+	return (entry->acl_mask & PRIV_BIT(priv)) != 0;
+}
+
+/*
  * queue_require
  *		Raise 42501 naming the queue unless the current user holds priv on
- *		it.  relid is the queue's q_ table.
+ *		it.
  */
 void
-queue_require(Oid relid, const char *name, QueuePrivilege priv)
+queue_require(QueueEntry *entry, QueuePrivilege priv)
 {
-	bool		missing = false;
-	AclResult	result;
-
-	result = pg_class_aclcheck_ext(relid, GetUserId(), privilege_bits[priv],
-								   &missing);
-	if (missing)
-		report_missing(name);
-	if (result != ACLCHECK_OK)
+	if (!queue_has_privilege(entry, priv))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for queue \"%s\"", name),
+				 errmsg("permission denied for queue \"%s\"", entry->name),
 				 errdetail("This needs the %s privilege on the queue.",
 						   privilege_names[priv]),
 				 errhint("A manager of the queue grants it with queue.grant('%s', role, '%s').",
-						 name, privilege_names[priv])));
+						 entry->name, privilege_names[priv])));
+}
+
+/*
+ * queue_require_relid
+ *		queue_require for a queue known by its message table (42704 for
+ *		a relation that is not one).
+ */
+void
+queue_require_relid(Oid relid, QueuePrivilege priv)
+{
+	char	   *relname = get_rel_name(relid);
+
+	if (relname == NULL || get_rel_namespace(relid) != queue_namespace() ||
+		strncmp(relname, "q_", 2) != 0 || queue_table_oid(relname + 2) != relid)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("relation %u is not the message table of a queue", relid)));
+	queue_require(queue_lookup(relname + 2), priv);
 }
 
 static QueuePrivilege
@@ -148,45 +379,129 @@ queue_check_access_sql(PG_FUNCTION_ARGS)
 {
 	char	   *name = queue_name_arg(fcinfo, 0);
 	QueuePrivilege priv;
-	Oid			relid;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("privilege must not be NULL")));
 	priv = privilege_from_text(text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	relid = queue_table_oid(name);
-	if (!OidIsValid(relid))
+	if (!OidIsValid(queue_table_oid(name)))
 		report_missing(name);
-	queue_require(relid, name, priv);
+	queue_require(queue_lookup(name), priv);
 	PG_RETURN_VOID();
 }
 
 /*
- * extension_owner
- *		The role that owns the extension (and every queue's tables).
+ * queue.has_queue_privilege(role regrole, queue_name text, privilege text)
+ * queue.has_queue_privilege(queue_name text, privilege text)
+ *		RETURNS boolean
+ *
+ * Whether a role (the current user in the second form) holds a privilege
+ * on a queue, as has_table_privilege answers for a table: 22023 for a bad
+ * queue name or an unknown privilege, 42704 for a missing queue.  Both are
+ * STRICT.
  */
-static Oid
-extension_owner(void)
+static QueueEntry *
+privilege_args(FunctionCallInfo fcinfo, int argno, QueuePrivilege *priv)
 {
-	Oid			extoid = get_extension_oid("queue", false);
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			owner;
+	char	   *name = queue_name_arg(fcinfo, argno);
 
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "could not find extension queue");
-	owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return owner;
+	*priv = privilege_from_text(text_to_cstring(PG_GETARG_TEXT_PP(argno + 1)));
+	if (!OidIsValid(queue_table_oid(name)))
+		report_missing(name);
+	return queue_lookup(name);
+}
+
+Datum
+queue_has_privilege_role(PG_FUNCTION_ARGS)
+{
+	QueuePrivilege priv;
+	QueueEntry *entry = privilege_args(fcinfo, 1, &priv);
+
+	PG_RETURN_BOOL((queue_privileges_of(entry->name, PG_GETARG_OID(0)) &
+					PRIV_BIT(priv)) != 0);
+}
+
+Datum
+queue_has_privilege_current(PG_FUNCTION_ARGS)
+{
+	QueuePrivilege priv;
+	QueueEntry *entry = privilege_args(fcinfo, 0, &priv);
+
+	PG_RETURN_BOOL(queue_has_privilege(entry, priv));
+}
+
+/*
+ * queue._may_see(queue_name text) RETURNS boolean
+ *		Whether the current user holds any privilege on a queue (the filter
+ *		of the view queue.queues); false for a queue dropped meanwhile.
+ */
+Datum
+queue_may_see(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (!OidIsValid(queue_table_oid(name)))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(queue_privileges_of(name, GetUserId()) != 0);
+}
+
+/*
+ * queue._bound_queues(topic text) RETURNS text[]
+ *		The queues bound to a topic, in name order, for queue.publish: the
+ *		bindings are read as the extension's owner, then the caller must
+ *		hold send on each (42501 for the first it does not).
+ */
+Datum
+queue_bound_queues(PG_FUNCTION_ARGS)
+{
+	Datum		topic = PG_GETARG_DATUM(0);
+	Oid			argtypes[1] = {TEXTOID};
+	Datum	   *names;
+	int			n;
+	int			i;
+
+	queue_spi_connect();
+	if (SPI_execute_with_args("SELECT b.queue_name FROM queue.bindings b"
+							  " WHERE b.topic OPERATOR(pg_catalog.=) $1"
+							  " ORDER BY b.queue_name",
+							  1, argtypes, &topic, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read queue.bindings");
+	n = (int) SPI_processed;
+	names = SPI_palloc(sizeof(Datum) * Max(n, 1));	/* outlives SPI_finish */
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+									  1, &isnull);
+
+		names[i] = SPI_datumTransfer(d, false, -1);
+	}
+	queue_spi_finish();
+
+	for (i = 0; i < n; i++)
+		queue_require(queue_lookup(TextDatumGetCString(names[i])), QPRIV_SEND);
+	PG_RETURN_ARRAYTYPE_P(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * queue._on_drop_owned() RETURNS event_trigger
+ *		After DROP OWNED, which may have taken the anchor from roles: run
+ *		queue._forget_unanchored() as the extension's owner (the caller of
+ *		DROP OWNED may not write the catalog).
+ */
+Datum
+queue_on_drop_owned(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("queue._on_drop_owned is an event trigger function")));
+	queue_spi_connect();
+	if (SPI_execute("SELECT queue._forget_unanchored()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not forget the rows of queue.grants");
+	queue_spi_finish();
+	PG_RETURN_NULL();
 }
 
 /*
@@ -241,7 +556,7 @@ call_as_owner(FunctionCallInfo fcinfo, const char *impl, Oid extra_type,
 	}
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(extension_owner(),
+	SetUserIdAndSecContext(queue_extension_owner(),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	result = FunctionCallInvoke(call);
@@ -309,7 +624,6 @@ queue_manage(PG_FUNCTION_ARGS)
 	char	   *fname = get_func_name(fcinfo->flinfo->fn_oid);
 	const ManagedFunction *fn = NULL;
 	char	   *name;
-	Oid			relid;
 	int			i;
 
 	for (i = 0; i < lengthof(managed_functions); i++)
@@ -320,14 +634,13 @@ queue_manage(PG_FUNCTION_ARGS)
 			 fname ? fname : "?");
 
 	name = queue_name_arg(fcinfo, fn->queue_arg);
-	relid = queue_table_oid(name);
-	if (!OidIsValid(relid))
+	if (!OidIsValid(queue_table_oid(name)))
 	{
 		/* drop(if_exists => true) of a missing queue */
 		if (strcmp(fn->name, "drop") == 0 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
 			PG_RETURN_BOOL(false);
 		report_missing(name);
 	}
-	queue_require(relid, name, QPRIV_MANAGE);
+	queue_require(queue_lookup(name), QPRIV_MANAGE);
 	return call_as_owner(fcinfo, fn->impl, InvalidOid, (Datum) 0);
 }

@@ -48,7 +48,6 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 
 #include "queue.h"
@@ -574,10 +573,7 @@ queue_totals_sql(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "queue._totals must return a row");
 	/* as queue.stats: the counters of a queue one may consume from */
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for the counters of relation %u", relid)));
+	queue_require_relid(relid, QPRIV_CONSUME);
 	desc = BlessTupleDesc(desc);
 
 	if (counters == NULL)

@@ -8,9 +8,10 @@
  * where queue goes faster than the same work written in SQL.  It is only
  * done while the table is exactly as queue.create made it: no trigger,
  * rule, row-level security, CHECK constraint or extra column added since,
- * and while the caller holds the table privileges the statement would
- * need.  Otherwise the callers fall back to their prepared SPI statements,
- * which also raise the proper permission errors.  Rows are inserted,
+ * Otherwise the callers fall back to their prepared SPI statements.  No
+ * table privilege is checked here, as none is by SPI, which runs as the
+ * extension's owner: the callers checked the queue privilege first
+ * (acl.c).  Rows are inserted,
  * updated and deleted with heap_insert, heap_update and heap_delete (which
  * also toast, WAL-log and take predicate locks), and the three indexes are
  * maintained here; a table with any other index goes the SQL way.
@@ -28,7 +29,6 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -128,8 +128,7 @@ direct_possible(QueueEntry *entry, Relation rel)
  *		opened nothing, when the caller must use SQL instead.
  */
 bool
-direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
-			DirectTable *dt)
+direct_open(QueueEntry *entry, bool with_indexes, DirectTable *dt)
 {
 	int			i;
 
@@ -137,8 +136,6 @@ direct_open(QueueEntry *entry, AclMode privileges, bool with_indexes,
 		return false;
 	/* SQL says what read-only transactions and hot standbys may not do */
 	if (XactReadOnly || RecoveryInProgress())
-		return false;
-	if (pg_class_aclmask(entry->relid, GetUserId(), privileges, ACLMASK_ALL) != privileges)
 		return false;
 
 	/*

@@ -238,6 +238,7 @@ queue_lookup(const char *name)
 	entry->ordered = loaded.ordered;
 	entry->direct_ok = -1;
 	memset(entry->index_oids, 0, sizeof(entry->index_oids));
+	entry->acl_user = InvalidOid;
 
 	/*
 	 * An invalidation that arrived while we were reading the catalog may
@@ -277,7 +278,7 @@ queue_lookup_for(const char *name, QueuePrivilege priv, bool lock)
 		if (entry->relid == relid)
 			break;
 	}
-	queue_require(entry->relid, name, priv);
+	queue_require(entry, priv);
 	return entry;
 }
 

@@ -112,6 +112,8 @@ _PG_init(void)
 		MarkGUCPrefixReserved("queue");
 
 	queue_plan_cache_init();
+	queue_acl_init();
+	queue_spi_init();
 	queue_counters_init();
 	queue_deliveries_init();
 

@@ -78,6 +78,10 @@ typedef struct QueueEntry
 	Oid			seqid;			/* identity sequence of id */
 	Oid			index_oids[3];	/* DIRECT_PKEY, DIRECT_PRIORITY, DIRECT_GROUP */
 	SPIPlanPtr	plans[QPLAN_COUNT];
+	/* the privileges of acl_user on the queue (acl.c), while current */
+	Oid			acl_user;
+	uint64		acl_generation;
+	int			acl_mask;
 } QueueEntry;
 
 /* plan_cache.c */
@@ -88,7 +92,11 @@ typedef enum QueuePrivilege
 	QPRIV_MANAGE
 } QueuePrivilege;
 
-extern void queue_require(Oid relid, const char *name, QueuePrivilege priv);
+/* acl.c */
+extern void queue_acl_init(void);
+extern void queue_require(QueueEntry *entry, QueuePrivilege priv);
+extern void queue_require_relid(Oid relid, QueuePrivilege priv);
+extern Oid	queue_extension_owner(void);
 
 extern void queue_plan_cache_init(void);
 extern QueueEntry *queue_lookup(const char *name);
@@ -109,6 +117,7 @@ extern void queue_check_headers(Datum headers, const char *argname);
 extern int	queue_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls,
 						   bool read_only, long count, int expected,
 						   const char *what);
+extern void queue_spi_init(void);
 extern void queue_spi_connect(void);
 extern void queue_spi_finish(void);
 
@@ -211,8 +220,7 @@ typedef struct DirectTable
 #define MSG_LEASED			9
 #define MSG_NATTS			10
 
-extern bool direct_open(QueueEntry *entry, AclMode privileges,
-						bool with_indexes, DirectTable *dt);
+extern bool direct_open(QueueEntry *entry, bool with_indexes, DirectTable *dt);
 extern void direct_snapshot(DirectTable *dt);
 extern void direct_index_insert(DirectTable *dt, Datum *values, bool *nulls,
 								ItemPointer tid, bool update);

@@ -382,8 +382,7 @@ read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
 	/* with a retention, pop archives: SQL */
 	if (pop && entry->has_retention)
 		return false;
-	if (!direct_open(entry, pop ? (ACL_SELECT | ACL_DELETE) : (ACL_SELECT | ACL_UPDATE),
-					 !pop, &dt))
+	if (!direct_open(entry, !pop, &dt))
 		return false;
 
 	memset(&rs, 0, sizeof(rs));

@@ -200,7 +200,7 @@ send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	Datum		visible_at;
 
-	if (!direct_open(entry, ACL_INSERT, true, &dt))
+	if (!direct_open(entry, true, &dt))
 		return false;
 	visible_at = DirectFunctionCall2(timestamptz_pl_interval,
 									 TimestampTzGetDatum(now), IntervalPGetDatum(delay));

@@ -7,31 +7,92 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 
 #include "queue.h"
+
+/*
+ * The identity each open queue_spi_connect switched from, with the
+ * subtransaction it was opened in: an error between connect and finish
+ * leaves its entry behind, and the abort of that subtransaction (or of the
+ * transaction), which restores the identity itself, drops it.
+ */
+#define SPI_NEST_MAX	32
+
+typedef struct SavedUser
+{
+	Oid			userid;
+	int			sec_context;
+	SubTransactionId subid;
+} SavedUser;
+
+static SavedUser saved_users[SPI_NEST_MAX];
+static int	nsaved = 0;
+
+static void
+spi_xact_callback(XactEvent event, void *arg)
+{
+	nsaved = 0;
+}
+
+static void
+spi_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		while (nsaved > 0 && saved_users[nsaved - 1].subid >= mySubid)
+			nsaved--;
+}
+
+/*
+ * queue_spi_init
+ *		Register the callbacks that forget what an error left (_PG_init).
+ */
+void
+queue_spi_init(void)
+{
+	RegisterXactCallback(spi_xact_callback, NULL);
+	RegisterSubXactCallback(spi_subxact_callback, NULL);
+}
 
 /*
  * queue_spi_connect / queue_spi_finish
  *		SPI_connect and SPI_finish with their return codes checked.
  *
- * In between, the search path is pinned to pg_catalog alone (no temporary
- * schema), so that nothing a caller puts on its search_path can change
- * what the statements of the C functions resolve to.  This is the C
- * equivalent of "SET search_path = pg_catalog, pg_temp" on the function,
- * which costs a GUC save and restore on every call of the hot path; the
+ * In between, the statements run as the extension's owner, in a
+ * security-restricted operation, as the managing functions do (acl.c):
+ * the callers checked the queue privilege, and hold no privilege on the
+ * tables themselves.  And the search path is pinned to pg_catalog alone
+ * (no temporary schema), so that nothing a caller puts on its search_path
+ * can change what the statements resolve to.  This is the C equivalent of
+ * SECURITY DEFINER with "SET search_path = pg_catalog, pg_temp", which
+ * would cost a GUC save and restore on every call of the hot path; the
  * plans are prepared and run under the same pinned path, so the plan
- * cache never sees the path change.  An error pops the path at abort.
+ * cache never sees the path change.  An error pops the path and restores
+ * the identity at abort.
  */
 void
 queue_spi_connect(void)
 {
 	OverrideSearchPath pinned = {NIL, true, false, 0};
-	int			rc = SPI_connect();
+	SavedUser  *saved;
+	int			rc;
 
+	if (nsaved >= SPI_NEST_MAX)
+		elog(ERROR, "queue functions nested too deeply");
+	saved = &saved_users[nsaved];
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	saved->subid = GetCurrentSubTransactionId();
+	rc = SPI_connect();
 	if (rc != SPI_OK_CONNECT)
-		elog(ERROR, "queue: SPI_connect failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	nsaved++;
+	SetUserIdAndSecContext(queue_extension_owner(),
+						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	PushOverrideSearchPath(&pinned);
 }
 
@@ -40,10 +101,14 @@ queue_spi_finish(void)
 {
 	int			rc;
 
+	Assert(nsaved > 0);
 	PopOverrideSearchPath();
+	nsaved--;
+	SetUserIdAndSecContext(saved_users[nsaved].userid,
+						   saved_users[nsaved].sec_context);
 	rc = SPI_finish();
 	if (rc != SPI_OK_FINISH)
-		elog(ERROR, "queue: SPI_finish failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
 }
 
 /*

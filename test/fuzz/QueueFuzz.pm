@@ -733,6 +733,25 @@ $GEN{revoke} = sub {
 		[ 'privilege', $self->priv($h) ]));
 };
 
+# Direct writes to a queue's tables and the catalog, which only the
+# extension's owner may make (issue 12): generated for the stranger, whose
+# calls must fail with 42501 and change nothing.
+my %UPDATABLE = (q => 'priority = 7', dl => "reason = 'forged'", a => 'priority = 7',
+	k => 'id = 1', p => 'seq = seq + 1', registry => 'max_deliveries = 1',
+	bindings => "topic = 'forged'", grants => "privilege = 'manage'");
+$GEN{direct} = sub {
+	my ($self, $h) = @_;
+	my $q = pick(@{ $self->{real} });
+	my $kind = pick(qw(q dl a k p registry bindings grants));
+	my $t = $kind =~ /^(registry|bindings|grants)$/ ? $kind : "${kind}_$q";
+	return pick(
+		"INSERT INTO queue.$t SELECT * FROM queue.$t LIMIT 1",
+		"UPDATE queue.$t SET $UPDATABLE{$kind}",
+		"DELETE FROM queue.$t",
+		"TRUNCATE queue.$t",
+		"SELECT nextval('queue.qseq_$q')");
+};
+
 $GEN{health} = sub {
 	my ($self, $h) = @_;
 	return $self->sel('health', '', 1);
@@ -866,7 +885,7 @@ sub next_call
 		[ 1, 'unbind' ], [ 3, 'publish' ], [ 2, 'producer_gaps' ],
 		[ 3, 'grant' ], [ 2, 'revoke' ], [ 1, 'health' ],
 		[ 10, 'consume' ], [ 8, 'produce' ], [ 3, 'mix' ], [ 2, 'guc' ],
-		[ 2, 'generic' ]);
+		[ 2, 'generic' ], [ $self->super ? 0 : 4, 'direct' ]);
 	for (;;)
 	{
 		my $what = wpick(@choices);

@@ -14,7 +14,10 @@
 --      search paths, ownership of everything in schema queue;
 --   5. injection through every text argument: queue and topic names, role
 --      names, privileges, keys, group keys, producers, reasons, headers;
---   6. objects planted in schema queue by a role that may create queues.
+--   6. objects planted in schema queue by a role that may create queues;
+--   7. queue privileges are not table privileges (issue 12): the three
+--      attacks, has_queue_privilege, what each role sees, role membership,
+--      DROP OWNED and DROP ROLE.
 --
 -- Run: pg_prove -d DB test/pgtap/privileges.sql, as a superuser that may
 -- create databases (test/run-all.sh does).  Everything after the install
@@ -110,7 +113,7 @@ DROP DATABASE :"tap_probe_db" WITH (FORCE);
 
 BEGIN;
 
-SELECT plan(595);
+SELECT plan(635);
 
 -- ---------------------------------------------------------------------
 -- Helpers
@@ -178,6 +181,29 @@ LANGUAGE sql AS $$
 	   AND c.relname IN ('q_' || q, 'dl_' || q, 'a_' || q, 'k_' || q, 'p_' || q,
 						 'qseq_' || q)
 	   AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = role)
+$$;
+
+-- Run a query returning one boolean as role r.
+CREATE FUNCTION pg_temp.as_role_bool(r name, sql text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+	result boolean;
+BEGIN
+	EXECUTE format('SET LOCAL ROLE %I', r);
+	EXECUTE sql INTO result;
+	RESET ROLE;
+	RETURN result;
+END
+$$;
+
+-- Run a query returning text rows as role r.
+CREATE FUNCTION pg_temp.as_role_rows(r name, sql text) RETURNS SETOF record
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format('SET LOCAL ROLE %I', r);
+	RETURN QUERY EXECUTE sql;
+	RESET ROLE;
+END
 $$;
 
 -- Injection sentinel: if anything executes a hostile argument as SQL, it
@@ -438,19 +464,14 @@ RESET ROLE;
 
 -- the table privileges queue.grant gives, exactly (API: Privileges)
 CREATE TEMP TABLE tap_rights (privilege text, obj text, op text);
+-- Queue privileges are not table privileges (issue 12): send holds
+-- none, consume and manage only reading, which cannot lock a row.
 INSERT INTO tap_rights VALUES
-	('send', 'q', 'INSERT'), ('send', 'seq', 'USAGE'),
-	('send', 'k', 'SELECT'), ('send', 'k', 'INSERT'), ('send', 'k', 'UPDATE'),
-	('send', 'p', 'SELECT'), ('send', 'p', 'INSERT'), ('send', 'p', 'UPDATE'),
-	('consume', 'q', 'SELECT'), ('consume', 'q', 'UPDATE'), ('consume', 'q', 'DELETE'),
-	('consume', 'a', 'SELECT'), ('consume', 'a', 'INSERT'),
-	('consume', 'dl', 'SELECT'), ('consume', 'dl', 'INSERT'),
-	('consume', 'p', 'SELECT'),
-	('manage', 'seq', 'USAGE');
+	('consume', 'q', 'SELECT'), ('consume', 'a', 'SELECT'),
+	('consume', 'dl', 'SELECT'), ('consume', 'p', 'SELECT');
 INSERT INTO tap_rights
-	SELECT 'manage', t, o
-	  FROM unnest(ARRAY['q', 'dl', 'a', 'k', 'p']) t,
-		   unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) o;
+	SELECT 'manage', t, 'SELECT'
+	  FROM unnest(ARRAY['q', 'dl', 'a', 'k', 'p']) t;
 
 SELECT set_eq(format($$SELECT * FROM pg_temp.acl_of(%L, 'priv_a')$$, r.role),
 			  format($$SELECT obj, op FROM tap_rights WHERE privilege = %L$$, h.privilege),
@@ -542,10 +563,9 @@ SELECT is_empty($$SELECT c.relname, a.grantee::regrole FROM pg_class c, aclexplo
 					 AND a.grantee <> c.relowner$$,
 	'nobody but the owner holds a grant option on anything in schema queue');
 
--- The catalog tables: readable by all, writable by nobody but the owner
+-- The catalog tables: neither readable nor writable by anyone but the owner
 SELECT is(pg_temp.try_as(r.role, format(s.sql, t)),
-		  CASE WHEN s.op = 'SELECT' THEN 'ok'
-			   ELSE format('42501: permission denied for table %s', t) END,
+		  format('42501: permission denied for table %s', t),
 		  format('%s: %s queue.%s', r.role, s.op, t))
   FROM (VALUES (1, 'tap_manager'), (2, 'tap_creator'), (3, 'tap_stranger')) r(ord, role),
 	   (VALUES (1, 'registry'), (2, 'bindings'), (3, 'grants')) g(ord, t),
@@ -725,9 +745,11 @@ SELECT results_eq($$
 	$$VALUES
 		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean)'),
 		('queue."grant"(text,name,text)'),
+		('queue._bound_queues(text)'),
 		('queue._check_access(text,text)'),
 		('queue._check_name(text,text)'),
 		('queue._check_options(interval,integer,interval,interval,interval,interval)'),
+		('queue._may_see(text)'),
 		('queue._preloaded()'),
 		('queue._stats(text)'),
 		('queue._totals(oid)'),
@@ -739,6 +761,8 @@ SELECT results_eq($$
 		('queue.dead_letters(text,integer)'),
 		('queue.drop(text,boolean)'),
 		('queue.extend(text,bigint,interval,integer)'),
+		('queue.has_queue_privilege(regrole,text,text)'),
+		('queue.has_queue_privilege(text,text)'),
 		('queue.nack(text,bigint,interval,text,integer)'),
 		('queue.pop(text,integer)'),
 		('queue.producer_gaps(text)'),
@@ -759,9 +783,8 @@ SELECT results_eq($$
 	 WHERE c.relnamespace = 'queue'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
 	   AND has_table_privilege('tap_nobody', c.oid, o.op)
 	 ORDER BY c.relname::text COLLATE "C", o.op$$,
-	$$VALUES ('bindings', 'SELECT'), ('grants', 'SELECT'), ('queues', 'SELECT'),
-			 ('registry', 'SELECT'), ('worker_status', 'SELECT')$$,
-	'PUBLIC may only SELECT the catalog: registry, bindings, grants, queues, worker_status');
+	$$VALUES ('queues', 'SELECT'), ('worker_status', 'SELECT')$$,
+	'PUBLIC may only SELECT the views queues and worker_status');
 SELECT is_empty($$
 	SELECT c.relname FROM pg_class c
 	 WHERE c.relnamespace = 'queue'::regnamespace
@@ -949,8 +972,8 @@ SELECT is_empty($$
 	'manager: grant consume to roles with hostile names');
 RESET ROLE;
 SELECT set_eq($$SELECT name FROM tap_evil_roles
-				 WHERE has_table_privilege((SELECT oid FROM pg_roles WHERE rolname = name),
-										   'queue.q_priv_a', 'UPDATE')$$,
+				 WHERE queue.has_queue_privilege((SELECT oid FROM pg_roles WHERE rolname = name)::regrole,
+												 'priv_a', 'consume')$$,
 			  $$SELECT name FROM tap_evil_roles$$,
 			  '... each holds consume on priv_a');
 SELECT set_eq($$SELECT grantee::text FROM queue.grants WHERE privilege = 'consume' AND queue_name = 'priv_a'
@@ -1154,6 +1177,148 @@ SELECT is(pg_temp.plant_and_call(
 			pg_temp.planted('send(q text, b jsonb, h jsonb, d interval, k text, g text)', 'bigint', 'send(6 args)'),
 			current_user, $$SELECT queue.publish('t_priv_a', '{}')$$),
 		  'ok', 'the owner''s queue.publish still works after a 6-argument queue.send is planted');
+
+
+-- =====================================================================
+-- 7. Queue privileges are not table privileges (issue 12)
+-- =====================================================================
+
+-- Since section 3 the creator manages priv_c2, not priv_c.
+UPDATE tap_holds SET queue_name = 'priv_c2' WHERE role = 'tap_creator';
+INSERT INTO tap_queues VALUES (4, 'priv_c2');
+
+-- The three attacks of issue 12, each refused with 42501 and changing
+-- nothing.  (1) A producer inserts directly, with an id just ahead of the
+-- sequence (other producers' sends would fail with 23505) and the
+-- delivery_count, visible_at and priority it likes.
+CREATE TEMP TABLE tap_before AS
+	SELECT (SELECT count(*) FROM queue.q_priv_a) AS q,
+		   (SELECT count(*) FROM queue.dl_priv_a) AS dl,
+		   (SELECT count(*) FROM queue.k_priv_a) AS k,
+		   (SELECT count(*) FROM queue.p_priv_a) AS p,
+		   (SELECT last_value FROM queue.qseq_priv_a) AS seq;
+GRANT SELECT ON tap_before TO PUBLIC;
+SELECT is(pg_temp.attempt(format($$SET LOCAL ROLE tap_producer;
+		INSERT INTO queue.q_priv_a (id, body, delivery_count, visible_at, priority)
+		VALUES (%s, '{"forged": 1}', 0, now() - interval '1 year', 100)$$,
+		(SELECT seq + 1 FROM tap_before))),
+	'42501: permission denied for table q_priv_a',
+	'attack 1: a producer cannot INSERT into q_ with an id ahead of the sequence');
+RESET ROLE;
+SELECT is(pg_temp.attempt($$SET LOCAL ROLE tap_producer;
+		SELECT nextval('queue.qseq_priv_a')$$),
+	'42501: permission denied for sequence qseq_priv_a',
+	'attack 1: a producer cannot take ids from the sequence');
+RESET ROLE;
+-- (2) A producer reads and rewrites other producers' keys and sequence
+-- numbers.
+SELECT is(pg_temp.try_as('tap_producer', s.sql), s.expected, 'attack 2: a producer: ' || s.label)
+  FROM (VALUES
+	(1, 'SELECT from k_', $$SELECT * FROM queue.k_priv_a$$, '42501: permission denied for table k_priv_a'),
+	(2, 'UPDATE k_', $$UPDATE queue.k_priv_a SET id = 1$$, '42501: permission denied for table k_priv_a'),
+	(3, 'DELETE from k_', $$DELETE FROM queue.k_priv_a$$, '42501: permission denied for table k_priv_a'),
+	(4, 'SELECT from p_', $$SELECT * FROM queue.p_priv_a$$, '42501: permission denied for table p_priv_a'),
+	(5, 'UPDATE p_', $$UPDATE queue.p_priv_a SET seq = seq + 1000$$, '42501: permission denied for table p_priv_a'),
+	(6, 'INSERT into p_', $$INSERT INTO queue.p_priv_a VALUES ('p1', 2, 1, now())$$,
+	 '42501: permission denied for table p_priv_a')) s(ord, label, sql, expected)
+ ORDER BY s.ord;
+-- (3) A consumer forges dead letters, which a manager's redrive would
+-- deliver as if they had been sent.
+SELECT is(pg_temp.attempt($$SET LOCAL ROLE tap_consumer;
+		INSERT INTO queue.dl_priv_a (id, body, delivery_count, enqueued_at)
+		VALUES (900000, '{"forged": 3}', 1, now())$$),
+	'42501: permission denied for table dl_priv_a',
+	'attack 3: a consumer cannot INSERT forged dead letters');
+RESET ROLE;
+SET ROLE tap_manager;
+SELECT is(queue.redrive('priv_a', ids => ARRAY[900000::bigint]), 0::bigint,
+	'attack 3: ... so the manager''s redrive finds nothing to deliver');
+RESET ROLE;
+SELECT results_eq($$SELECT (SELECT count(*) FROM queue.q_priv_a), (SELECT count(*) FROM queue.dl_priv_a),
+						   (SELECT count(*) FROM queue.k_priv_a), (SELECT count(*) FROM queue.p_priv_a)$$,
+	$$SELECT q, dl, k, p FROM tap_before$$,
+	'the attacks changed no table of priv_a');
+SET ROLE tap_producer;
+SELECT cmp_ok(queue.send('priv_a', '{"after the attacks": 1}'), '>', (SELECT seq FROM tap_before),
+	'the producer still sends, through the function');
+RESET ROLE;
+
+-- has_queue_privilege: every role, queue and privilege, as tap_holds says
+-- (manage includes send and consume; the owner holds everything)
+SELECT set_eq($$
+	SELECT r.role, q.queue_name, p.privilege
+	  FROM tap_roles r, tap_queues q, unnest(ARRAY['send', 'consume', 'manage']) p(privilege)
+	 WHERE queue.has_queue_privilege(r.role::regrole, q.queue_name, p.privilege)$$,
+	$$SELECT h.role, h.queue_name, p.privilege
+		FROM tap_holds h, unnest(ARRAY['send', 'consume', 'manage']) p(privilege)
+	   WHERE h.privilege = p.privilege OR h.privilege = 'manage'$$,
+	'has_queue_privilege(role, queue, privilege) answers what each role holds');
+SELECT is_empty($$
+	SELECT r.role, q.queue_name, p.privilege
+	  FROM tap_roles r, tap_queues q, unnest(ARRAY['send', 'consume', 'manage']) p(privilege)
+	 WHERE pg_temp.try_as(r.role, format('SELECT queue.has_queue_privilege(%L, %L) OR true',
+										  q.queue_name, p.privilege)) <> 'ok'
+		OR queue.has_queue_privilege(r.role::regrole, q.queue_name, p.privilege)
+		   IS DISTINCT FROM (SELECT x FROM pg_temp.as_role_bool(r.role,
+								format('SELECT queue.has_queue_privilege(%L, %L)', q.queue_name, p.privilege)) x)$$,
+	'has_queue_privilege(queue, privilege) gives each role the same answer about itself');
+SELECT ok(queue.has_queue_privilege(current_user::regrole, 'priv_c', 'manage'),
+	'the owner holds manage on a queue another role created');
+SELECT is(pg_temp.error_of($$SELECT queue.has_queue_privilege('priv_a', 'read')$$),
+	'22023: unknown queue privilege "read" |  | The privileges are send, consume and manage.',
+	'has_queue_privilege: 22023 for an unknown privilege');
+SELECT is(pg_temp.attempt($$SELECT queue.has_queue_privilege('priv_missing', 'send')$$),
+	'42704: queue "priv_missing" does not exist', 'has_queue_privilege: 42704 for a missing queue');
+SELECT is(pg_temp.attempt($$SELECT queue.has_queue_privilege('tap_no_such_role', 'priv_a', 'send')$$),
+	'42704: role "tap_no_such_role" does not exist', 'has_queue_privilege: 42704 for a missing role');
+SELECT is(pg_temp.attempt($$SELECT queue.has_queue_privilege('Bad Name', 'send')$$),
+	'22023: invalid queue name "Bad Name"', 'has_queue_privilege: 22023 for a bad queue name');
+SELECT is(queue.has_queue_privilege(NULL, 'send'), NULL, 'has_queue_privilege: NULL in, NULL out');
+
+-- What each role may see
+SELECT set_eq(format($$SELECT queue_name FROM pg_temp.as_role_rows(%L,
+						'SELECT queue_name FROM queue.queues') AS t(queue_name text)$$, r.role),
+			  format($$SELECT queue_name FROM tap_holds WHERE role = %L$$, r.role),
+			  format('%s: queue.queues shows the queues it holds a privilege on', r.role))
+  FROM tap_roles r ORDER BY r.ord;
+SELECT set_eq(format($$SELECT queue_name FROM pg_temp.as_role_rows(%L,
+						'SELECT queue_name FROM queue.stats()') AS t(queue_name text)$$, r.role),
+			  format($$SELECT queue_name FROM tap_holds WHERE role = %L AND privilege <> 'send'$$, r.role),
+			  format('%s: stats() shows the queues it may consume from', r.role))
+  FROM tap_roles r ORDER BY r.ord;
+
+-- Role membership counts, and a change of it is seen at once
+SELECT ok(NOT queue.has_queue_privilege('tap_other'::regrole, 'priv_a', 'consume'),
+	'other: no consume on priv_a');
+GRANT tap_consumer TO tap_other;
+SELECT is(pg_temp.try_as('tap_other', $$SELECT count(*) FROM queue.read('priv_a', 1)$$), 'ok',
+	'other, made a member of consumer: reads priv_a');
+REVOKE tap_consumer FROM tap_other;
+SELECT is(pg_temp.try_as('tap_other', $$SELECT count(*) FROM queue.read('priv_a', 1)$$),
+	'42501: permission denied for queue "priv_a"',
+	'other, no longer a member: read priv_a is refused (the cached privilege was invalidated)');
+
+-- The anchor: DROP ROLE refuses a role with a queue privilege, DROP OWNED
+-- ends it
+CREATE ROLE tap_leaver;
+SELECT queue.grant('priv_b', 'tap_leaver', 'send');
+SELECT ok(queue.has_queue_privilege('tap_leaver'::regrole, 'priv_b', 'send'), 'leaver: send on priv_b');
+SELECT is(pg_temp.attempt('DROP ROLE tap_leaver'),
+	'2BP01: role "tap_leaver" cannot be dropped because some objects depend on it',
+	'DROP ROLE refuses a role that holds a queue privilege');
+DROP OWNED BY tap_leaver;
+SELECT ok(NOT queue.has_queue_privilege('tap_leaver'::regrole, 'priv_b', 'send'),
+	'after DROP OWNED BY leaver: no send on priv_b');
+SELECT is(pg_temp.try_as('tap_leaver', $$SELECT queue.send('priv_b', '{}')$$),
+	'42501: permission denied for queue "priv_b"', 'after DROP OWNED BY leaver: its send is refused');
+SELECT is(pg_temp.attempt('DROP ROLE tap_leaver'), 'ok', '... and DROP ROLE succeeds');
+SELECT queue.grant('priv_b', 'tap_other', 'send');
+SELECT is_empty($$SELECT * FROM queue.grants WHERE grantee::oid NOT IN (SELECT oid FROM pg_roles)$$,
+	'the next grant forgets the rows of roles that are gone');
+SELECT queue.revoke('priv_b', 'tap_other', 'send');
+SELECT is_empty($$SELECT 1 FROM pg_class c, aclexplode(c.relacl) a
+				   WHERE c.oid = 'queue.queues'::regclass AND a.grantee = 'tap_other'::regrole$$,
+	'revoking a role''s last queue privilege takes the anchor back');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,0 +1,563 @@
+/*
+ * queue 0.4.0 -> 0.5.0
+ *
+ * Privileges that cannot be bypassed (src/acl.c): a queue privilege is a
+ * row of queue.grants, checked in C by every function, and the work is
+ * done as the extension's owner.  Nobody else may write to a queue's
+ * tables or to the catalog any more: consume keeps SELECT on q_, dl_, a_
+ * and p_, manage SELECT on all five tables, send nothing.  A row counts
+ * while its grantee holds an explicit SELECT on queue.queues (the anchor,
+ * a shared dependency that DROP ROLE respects and DROP OWNED removes).
+ *
+ * This script turns the table privileges of 0.4.0 into rows (a role with
+ * TRUNCATE on q_ manages the queue, with UPDATE consumes, with INSERT
+ * sends, unless a row of queue.grants already says so), drops the rows
+ * that no table privilege backs (roles that DROP OWNED emptied), revokes
+ * every table privilege, then grants what the rows include.  Grants made
+ * by an extension script are recorded as the objects' initial privileges,
+ * which pg_dump leaves out; so at the end the initial privileges of the
+ * objects that are not members of the extension (the queues' tables) are
+ * forgotten, and those of queue.queues are set back to what a fresh
+ * install has.
+ *
+ * The install script of 0.5.0 is sql/queue.sql, and test/t/009_upgrade.pl
+ * checks that an updated database has the same objects as a fresh one.
+ */
+
+\echo Use "ALTER EXTENSION queue UPDATE TO '0.5.0'" to load this file. \quit
+
+CREATE FUNCTION queue.has_queue_privilege(role regrole, queue_name text, privilege text)
+RETURNS boolean
+LANGUAGE c STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_has_privilege_role';
+
+CREATE FUNCTION queue.has_queue_privilege(queue_name text, privilege text)
+RETURNS boolean
+LANGUAGE c STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_has_privilege_current';
+
+CREATE FUNCTION queue._may_see(queue_name text)
+RETURNS boolean
+LANGUAGE c STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_may_see';
+
+CREATE FUNCTION queue._release_anchor(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM queue.grants g WHERE g.grantee OPERATOR(pg_catalog.=) role)
+	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles a
+				   WHERE a.oid OPERATOR(pg_catalog.=) role::oid) THEN
+		EXECUTE format('REVOKE SELECT ON queue.queues FROM %s', role);
+	END IF;
+END
+$$;
+
+CREATE FUNCTION queue._forget_unanchored()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM queue.grants g
+	 WHERE NOT EXISTS (SELECT 1
+						 FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+						WHERE c.oid OPERATOR(pg_catalog.=) 'queue.queues'::pg_catalog.regclass
+						  AND a.grantee OPERATOR(pg_catalog.=) g.grantee::oid
+						  AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT');
+END
+$$;
+
+CREATE FUNCTION queue._on_drop_owned()
+RETURNS event_trigger
+LANGUAGE c
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_on_drop_owned';
+
+CREATE EVENT TRIGGER queue_drop_owned ON ddl_command_end
+	WHEN TAG IN ('DROP OWNED')
+	EXECUTE FUNCTION queue._on_drop_owned();
+
+CREATE FUNCTION queue._bound_queues(topic text)
+RETURNS text[]
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_bound_queues';
+
+CREATE OR REPLACE VIEW queue.queues AS
+	SELECT queue_name, created_at, visibility_timeout, max_deliveries,
+		   retry_delay, retry_delay_max, dedup_window, retention, ordered,
+		   unlogged
+	  FROM queue.registry r
+	 WHERE queue._may_see(r.queue_name);
+
+CREATE OR REPLACE FUNCTION queue._drop_impl(queue_name text, if_exists boolean)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	grantees regrole[];
+BEGIN
+	PERFORM queue._check_name(queue_name);
+	PERFORM 1 FROM queue.registry r
+	  WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name
+	  FOR UPDATE;
+	IF NOT FOUND THEN
+		IF coalesce(if_exists, false) THEN
+			RETURN false;
+		END IF;
+		RAISE EXCEPTION 'queue "%" does not exist', queue_name
+			USING ERRCODE = '42704';
+	END IF;
+
+	EXECUTE format('DROP TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I',
+				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+				   'k_' || queue_name, 'p_' || queue_name);
+	DELETE FROM queue.bindings b
+	 WHERE b.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	SELECT pg_catalog.array_agg(DISTINCT g.grantee) INTO grantees
+	  FROM queue.grants g
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	DELETE FROM queue.grants g
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	PERFORM queue._release_anchor(r) FROM pg_catalog.unnest(grantees) r;
+	DELETE FROM queue.registry r
+	 WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	RETURN true;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION queue._stats(which text)
+RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
+			   dead bigint, archived bigint, oldest_ready_age interval,
+			   sent_total bigint, acked_total bigint, dead_total bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	qname text;
+BEGIN
+	/* one queue needs consume on it; all queues are those the caller may
+	 * consume from */
+	IF which IS NOT NULL THEN
+		PERFORM queue._check_access(which, 'consume'::pg_catalog.text);
+	END IF;
+	FOR qname IN
+		SELECT r.queue_name FROM queue.queues r
+		 WHERE (which IS NULL
+				AND queue.has_queue_privilege(r.queue_name, 'consume'::pg_catalog.text))
+			OR r.queue_name OPERATOR(pg_catalog.=) which
+		 ORDER BY r.queue_name
+	LOOP
+		/*
+		 * The message table is locked first (it comes first in FROM), as
+		 * queue.alter locks it; a queue dropped since the loop began is
+		 * left out.
+		 */
+		BEGIN
+			RETURN QUERY EXECUTE format(
+				'SELECT $1, m.ready, m.in_flight, m.delayed, d.dead, a.archived, '
+				'       m.oldest_ready_age, t.sent_total, t.acked_total, t.dead_total '
+				'  FROM (SELECT count(*) FILTER (WHERE visible_at <= $2) AS ready, '
+				'               count(*) FILTER (WHERE visible_at > $2 AND leased) AS in_flight, '
+				'               count(*) FILTER (WHERE visible_at > $2 AND NOT leased) AS delayed, '
+				'               $2 - min(enqueued_at) FILTER (WHERE visible_at <= $2) '
+				'                 AS oldest_ready_age '
+				'          FROM queue.%1$I) m, '
+				'       (SELECT count(*) AS dead FROM queue.%2$I) d, '
+				'       (SELECT count(*) AS archived FROM queue.%3$I) a, '
+				'       queue._totals($3) t',
+				'q_' || qname, 'dl_' || qname, 'a_' || qname)
+				USING qname, clock_timestamp(),
+					  pg_catalog.to_regclass(format('queue.%I', 'q_' || qname))::oid;
+		EXCEPTION WHEN undefined_table OR undefined_object THEN
+			IF which IS NOT NULL THEN
+				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
+			END IF;
+		END;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION queue.publish(topic text, body jsonb, headers jsonb DEFAULT NULL,
+							  delay interval DEFAULT NULL,
+							  idempotency_key text DEFAULT NULL,
+							  group_key text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	q text;
+	n integer := 0;
+BEGIN
+	PERFORM queue._check_name(topic, 'topic name'::pg_catalog.text);
+	FOREACH q IN ARRAY queue._bound_queues(topic)
+	LOOP
+		PERFORM queue.send(q, body, headers, delay, idempotency_key, group_key);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION queue._grant_tables(queue_name text, role regrole, privilege text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	CASE privilege
+	WHEN 'send' THEN
+		NULL;
+	WHEN 'consume' THEN
+		EXECUTE format('GRANT SELECT ON TABLE queue.%I, queue.%I, queue.%I, queue.%I TO %s',
+					   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+					   'p_' || queue_name, role);
+	WHEN 'manage' THEN
+		EXECUTE format('GRANT SELECT ON TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I TO %s',
+					   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+					   'k_' || queue_name, 'p_' || queue_name, role);
+	END CASE;
+	EXECUTE format('GRANT SELECT ON queue.queues TO %s', role);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION queue._grantee(queue_name text, role name, privilege text)
+RETURNS regrole
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r oid;
+BEGIN
+	IF privilege IS NULL
+	   OR privilege OPERATOR(pg_catalog.<>) ALL (ARRAY['send', 'consume', 'manage']) THEN
+		RAISE EXCEPTION 'unknown queue privilege "%"', coalesce(privilege, 'NULL')
+			USING ERRCODE = '22023',
+				  HINT = 'The privileges are send, consume and manage.';
+	END IF;
+	SELECT a.oid INTO r FROM pg_catalog.pg_roles a
+	 WHERE a.rolname OPERATOR(pg_catalog.=) role;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'role "%" does not exist', coalesce(role::text, 'NULL')
+			USING ERRCODE = '42704';
+	END IF;
+	IF r OPERATOR(pg_catalog.=)
+	   (SELECT c.relowner FROM pg_catalog.pg_class c
+		 WHERE c.oid OPERATOR(pg_catalog.=) format('queue.%I', 'q_' || queue_name)::regclass) THEN
+		RETURN NULL;
+	END IF;
+	PERFORM queue._forget_unanchored();
+	RETURN r::regrole;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION queue._grant_impl(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r regrole;
+BEGIN
+	PERFORM queue._lock_queue(queue_name);
+	r := queue._grantee(queue_name, role, privilege);
+	IF r IS NULL THEN
+		RETURN;		-- the owner has it already
+	END IF;
+	INSERT INTO queue.grants (queue_name, grantee, privilege)
+	VALUES (_grant_impl.queue_name, r, _grant_impl.privilege)
+	ON CONFLICT DO NOTHING;
+	PERFORM queue._grant_tables(queue_name, r, privilege);
+	PERFORM queue._invalidate(queue_name);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION queue._revoke_impl(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r regrole;
+	p text;
+BEGIN
+	PERFORM queue._lock_queue(queue_name);
+	r := queue._grantee(queue_name, role, privilege);
+	IF r IS NULL THEN
+		RAISE EXCEPTION 'cannot revoke privileges on queue "%" from its owner', queue_name
+			USING ERRCODE = '0LP01',
+				  DETAIL = 'The tables of every queue belong to the owner of the extension.';
+	END IF;
+	DELETE FROM queue.grants g
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _revoke_impl.queue_name
+	   AND g.grantee OPERATOR(pg_catalog.=) r
+	   AND g.privilege OPERATOR(pg_catalog.=) _revoke_impl.privilege;
+	EXECUTE format('REVOKE ALL ON TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I FROM %s',
+				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+				   'k_' || queue_name, 'p_' || queue_name, r);
+	EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM %s',
+				   pg_catalog.pg_get_serial_sequence(format('queue.%I', 'q_' || queue_name), 'id'), r);
+	FOR p IN
+		SELECT g.privilege FROM queue.grants g
+		 WHERE g.queue_name OPERATOR(pg_catalog.=) _revoke_impl.queue_name
+		   AND g.grantee OPERATOR(pg_catalog.=) r
+	LOOP
+		PERFORM queue._grant_tables(queue_name, r, p);
+	END LOOP;
+	PERFORM queue._release_anchor(r);
+	PERFORM queue._invalidate(queue_name);
+END
+$$;
+
+/*
+ * The table privileges of 0.4.0 become rows of queue.grants, then go.
+ */
+DO $$
+DECLARE
+	q record;
+	a record;
+	owner oid := (SELECT e.extowner FROM pg_catalog.pg_extension e
+				   WHERE e.extname OPERATOR(pg_catalog.=) 'queue');
+	seq text;
+BEGIN
+	FOR q IN SELECT r.queue_name, c.oid AS relid, c.relacl
+			   FROM queue.registry r
+			   JOIN pg_catalog.pg_class c
+				 ON c.oid OPERATOR(pg_catalog.=) format('queue.%I', 'q_' || r.queue_name)::pg_catalog.regclass
+	LOOP
+		/* rows that no table privilege backs count for nothing in 0.4.0 */
+		DELETE FROM queue.grants g
+		 WHERE g.queue_name OPERATOR(pg_catalog.=) q.queue_name
+		   AND NOT EXISTS (
+			SELECT 1 FROM pg_catalog.aclexplode(q.relacl) x
+			 WHERE x.grantee OPERATOR(pg_catalog.=) g.grantee::oid
+			   AND x.privilege_type OPERATOR(pg_catalog.=)
+				   CASE g.privilege WHEN 'send' THEN 'INSERT'
+									WHEN 'consume' THEN 'UPDATE'
+									ELSE 'TRUNCATE' END);
+		/* privileges granted on the tables without a row */
+		FOR a IN
+			SELECT x.grantee::pg_catalog.regrole AS grantee,
+				   CASE x.privilege_type WHEN 'TRUNCATE' THEN 'manage'
+										 WHEN 'UPDATE' THEN 'consume'
+										 ELSE 'send' END AS privilege
+			  FROM pg_catalog.aclexplode(q.relacl) x
+			 WHERE x.privilege_type OPERATOR(pg_catalog.=) ANY (ARRAY['INSERT', 'UPDATE', 'TRUNCATE'])
+			   AND x.grantee OPERATOR(pg_catalog.<>) owner
+			   AND x.grantee OPERATOR(pg_catalog.<>) 0
+		LOOP
+			IF NOT EXISTS (
+				SELECT 1 FROM queue.grants g
+				 WHERE g.queue_name OPERATOR(pg_catalog.=) q.queue_name
+				   AND g.grantee OPERATOR(pg_catalog.=) a.grantee
+				   AND (g.privilege OPERATOR(pg_catalog.=) a.privilege
+						OR g.privilege OPERATOR(pg_catalog.=) 'manage')) THEN
+				INSERT INTO queue.grants (queue_name, grantee, privilege)
+				VALUES (q.queue_name, a.grantee, a.privilege)
+				ON CONFLICT DO NOTHING;
+			END IF;
+		END LOOP;
+		/* every table privilege goes, from everyone but the owner */
+		seq := pg_catalog.pg_get_serial_sequence(format('queue.%I', 'q_' || q.queue_name), 'id');
+		FOR a IN
+			SELECT DISTINCT x.grantee
+			  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x
+			 WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+					format('queue.%I', 'q_' || q.queue_name)::pg_catalog.regclass,
+					format('queue.%I', 'dl_' || q.queue_name)::pg_catalog.regclass,
+					format('queue.%I', 'a_' || q.queue_name)::pg_catalog.regclass,
+					format('queue.%I', 'k_' || q.queue_name)::pg_catalog.regclass,
+					format('queue.%I', 'p_' || q.queue_name)::pg_catalog.regclass,
+					seq::pg_catalog.regclass]::pg_catalog.oid[])
+			   AND x.grantee OPERATOR(pg_catalog.<>) owner
+		LOOP
+			EXECUTE format('REVOKE ALL ON TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I FROM %s',
+						   'q_' || q.queue_name, 'dl_' || q.queue_name, 'a_' || q.queue_name,
+						   'k_' || q.queue_name, 'p_' || q.queue_name,
+						   CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+								ELSE a.grantee::pg_catalog.regrole::pg_catalog.text END);
+			EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM %s', seq,
+						   CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+								ELSE a.grantee::pg_catalog.regrole::pg_catalog.text END);
+		END LOOP;
+	END LOOP;
+
+	/* what the rows include: reading, and the anchor */
+	PERFORM queue._grant_tables(g.queue_name, g.grantee, g.privilege)
+	   FROM queue.grants g;
+END
+$$;
+
+/* the catalog is the owner's; queue.queues shows what a role may see */
+REVOKE SELECT ON queue.registry, queue.bindings, queue.grants FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION queue._release_anchor(regrole), queue._forget_unanchored(),
+	queue._on_drop_owned() FROM PUBLIC;
+
+/*
+ * Grants made by this script were recorded as initial privileges, which
+ * pg_dump does not dump: forget those of the queues' own tables (they are
+ * not members of the extension), and give queue.queues back the initial
+ * privileges of a fresh install, so that the grants to roles are dumped.
+ */
+DELETE FROM pg_catalog.pg_init_privs p
+ WHERE p.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+   AND p.objoid IN (SELECT c.oid FROM pg_catalog.pg_class c
+					 WHERE c.relnamespace OPERATOR(pg_catalog.=) 'queue'::pg_catalog.regnamespace)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+					WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+					  AND d.objid OPERATOR(pg_catalog.=) p.objoid
+					  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+					  AND d.deptype OPERATOR(pg_catalog.=) 'e');
+UPDATE pg_catalog.pg_init_privs p
+   SET initprivs = (SELECT pg_catalog.array_agg(i)
+					  FROM pg_catalog.unnest(p.initprivs) i
+					 WHERE NOT EXISTS (SELECT 1 FROM queue.grants g,
+												 pg_catalog.aclexplode(ARRAY[i]) x
+										WHERE x.grantee OPERATOR(pg_catalog.=) g.grantee::oid))
+ WHERE p.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+   AND p.objoid OPERATOR(pg_catalog.=) 'queue.queues'::pg_catalog.regclass
+   AND p.objsubid OPERATOR(pg_catalog.=) 0;
+
+/* ---------------------------------------------------------------------
+ * Comments: the same block as at the end of sql/queue.sql.
+ * ---------------------------------------------------------------------
+ */
+
+-- The API
+COMMENT ON FUNCTION queue."create"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean) IS
+'Create a queue and its tables (q_, dl_, a_, k_, p_<name>); the creator gets manage on it. Needs CREATE on schema queue.';
+COMMENT ON FUNCTION queue."alter"(text, interval, integer, interval, interval, interval, interval, boolean, boolean) IS
+'Change the options of a queue; NULL keeps an option as it is. Needs manage.';
+COMMENT ON FUNCTION queue."drop"(text, boolean) IS
+'Drop a queue with its messages, dead letters and archive; false if it did not exist and if_exists. Needs manage.';
+COMMENT ON FUNCTION queue.purge(text) IS
+'Delete every message of a queue (not its dead letters); returns how many. Needs manage.';
+COMMENT ON FUNCTION queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint) IS
+'Send one message in the caller''s transaction; returns its id (the first id again for a repeated idempotency key or producer sequence). Needs send.';
+COMMENT ON FUNCTION queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer) IS
+'Send several messages in one call; returns their ids in input order. Needs send.';
+COMMENT ON FUNCTION queue.read(text, integer, interval, interval) IS
+'Hand out up to quantity visible messages, hidden for the visibility timeout; with wait, sleep until a send commits (long poll). Skips locked rows. Needs consume.';
+COMMENT ON FUNCTION queue.pop(text, integer) IS
+'Read and delete up to quantity messages in one step (at-most-once). Needs consume.';
+COMMENT ON FUNCTION queue.ack(text, bigint, integer) IS
+'Delete (or archive) a message handed out; with a receipt (its delivery_count), false if it was handed to someone else since. Needs consume.';
+COMMENT ON FUNCTION queue.ack(text, bigint[]) IS
+'Ack several messages; returns how many were acked. Needs consume.';
+COMMENT ON FUNCTION queue.nack(text, bigint, interval, text, integer) IS
+'Give a message back: visible again after delay (default: the queue''s backoff), or to the dead letters with reason at max_deliveries. Needs consume.';
+COMMENT ON FUNCTION queue.extend(text, bigint, interval, integer) IS
+'Keep a message hidden for visibility_timeout more from now (a heartbeat for long work); returns the new visible_at. Needs consume.';
+COMMENT ON FUNCTION queue.dead_letters(text, integer) IS
+'List up to quantity dead letters of a queue, with why they died. Needs consume.';
+COMMENT ON FUNCTION queue.redrive(text, integer, bigint[]) IS
+'Move dead letters back into the queue (all, the first quantity, or the given ids) with delivery_count 0; returns how many. Needs manage.';
+COMMENT ON FUNCTION queue.stats(text) IS
+'One row per queue: ready, in flight, delayed, dead, archived, oldest ready age, sent/acked/dead totals. Without an argument, every queue the caller may consume from. Needs consume.';
+COMMENT ON FUNCTION queue.bind(text, text) IS
+'Bind a queue to a topic: queue.publish to the topic sends it a copy. Needs manage on the queue.';
+COMMENT ON FUNCTION queue.unbind(text, text) IS
+'Unbind a queue from a topic; false if it was not bound. Needs manage on the queue.';
+COMMENT ON FUNCTION queue.publish(text, jsonb, jsonb, interval, text, text) IS
+'Send a copy of a message to every queue bound to the topic, in the caller''s transaction; returns how many queues got one. Needs send on each.';
+COMMENT ON FUNCTION queue.producer_gaps(text) IS
+'The producer sequence numbers never received between each producer''s lowest and highest, as inclusive ranges. Needs consume.';
+COMMENT ON FUNCTION queue."grant"(text, name, text) IS
+'Grant a role send, consume or manage on a queue. Needs manage.';
+COMMENT ON FUNCTION queue."revoke"(text, name, text) IS
+'Revoke send, consume or manage on a queue from a role (what its other privileges include stays). Needs manage.';
+COMMENT ON FUNCTION queue.has_queue_privilege(regrole, text, text) IS
+'Whether a role holds send, consume or manage on a queue (directly, through a role it has the privileges of, or as the owner or a superuser), as has_table_privilege answers for a table.';
+COMMENT ON FUNCTION queue.has_queue_privilege(text, text) IS
+'Whether the current user holds send, consume or manage on a queue.';
+
+-- Internal: called by the functions above and by the worker
+COMMENT ON FUNCTION queue._check_name(text, text) IS
+'Internal: raise 22023 unless the name matches ^[a-z_][a-z0-9_]{0,47}$.';
+COMMENT ON FUNCTION queue._check_access(text, text) IS
+'Internal: raise 42704 unless the queue exists, 42501 unless the caller holds the privilege (send, consume or manage) on it.';
+COMMENT ON FUNCTION queue._invalidate(text) IS
+'Internal: make every backend drop its cached options and plans of a queue at commit (alter).';
+COMMENT ON FUNCTION queue._totals(oid) IS
+'Internal: the shared-memory sent/acked/dead counters of a message table; NULLs without the preload.';
+COMMENT ON FUNCTION queue._reset_totals(oid) IS
+'Internal: start a new queue''s counters from zero (create).';
+COMMENT ON FUNCTION queue._count_visible(oid, bigint) IS
+'Internal: note messages made visible (redrive), to wake long polls at commit.';
+COMMENT ON FUNCTION queue._has_sleepers(oid) IS
+'Internal: whether readers may be asleep in a long poll on a message table (worker).';
+COMMENT ON FUNCTION queue._wake(oid) IS
+'Internal: wake every long poll of a message table (worker, when messages came due).';
+COMMENT ON FUNCTION queue._depend_on_extension(regclass) IS
+'Internal: make a queue table depend on the extension, so that DROP EXTENSION sees it.';
+COMMENT ON FUNCTION queue._check_options(interval, integer, interval, interval, interval, interval) IS
+'Internal: raise 22023 for a bad queue option (create, alter).';
+COMMENT ON FUNCTION queue._lock_queue(text) IS
+'Internal: raise 42704 unless the queue exists; lock and return its registry row.';
+COMMENT ON FUNCTION queue._create_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, oid) IS
+'Internal: the work of queue.create, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean) IS
+'Internal: the work of queue.alter, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._drop_impl(text, boolean) IS
+'Internal: the work of queue.drop, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._purge_impl(text) IS
+'Internal: the work of queue.purge, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._redrive_impl(text, integer, bigint[]) IS
+'Internal: the work of queue.redrive, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._stats(text) IS
+'Internal: the rows of queue.stats for one queue, or (NULL) every queue the caller may consume from.';
+COMMENT ON FUNCTION queue._preloaded() IS
+'Internal: whether the library was loaded by shared_preload_libraries.';
+COMMENT ON FUNCTION queue._worker_wake() IS
+'Internal: ask the launcher to start this database''s worker once the transaction commits (CREATE EXTENSION).';
+COMMENT ON FUNCTION queue._failed_deliveries(integer) IS
+'Internal (worker): take the pending failed deliveries (reads rolled back, or cut off by a crash: at_least) of up to max messages of this database.';
+COMMENT ON FUNCTION queue._requeue_failure(oid, bigint, integer, integer) IS
+'Internal (worker): give failed deliveries (and a crash''s at_least) back for a later step, while the message is handed out or locked.';
+COMMENT ON FUNCTION queue._sweep_at(oid, timestamptz) IS
+'Internal (worker): make a queue''s dead-letter sweep due at a time, unless it is due earlier, at commit.';
+COMMENT ON FUNCTION queue._full_pass_due() IS
+'Internal (worker): whether this step visits every queue (always outside the background worker, once a minute in it).';
+COMMENT ON FUNCTION queue._due_queues(oid[], boolean) IS
+'Internal (worker): the queues this step visits, and for what (bits: 1 sweep, 2 housekeeping, 4 wake, 8 compact).';
+COMMENT ON FUNCTION queue._rewind(oid, bigint, boolean) IS
+'Internal: at commit, reads must look at a queue''s rows from id again (its read position moves back).';
+COMMENT ON FUNCTION queue._count_dead(oid, bigint) IS
+'Internal (worker): count messages dead-lettered, at commit.';
+COMMENT ON FUNCTION queue._worker_status() IS
+'Internal: what each database''s worker did (behind the view queue.worker_status).';
+COMMENT ON FUNCTION queue._worker_step(integer) IS
+'Internal: one step of the background worker (failed deliveries, dead letters, retention, keys and producers forgotten, compaction, wakeups), at most batch rows per queue and part.';
+COMMENT ON FUNCTION queue._bind_impl(text, text) IS
+'Internal: the work of queue.bind, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._unbind_impl(text, text) IS
+'Internal: the work of queue.unbind, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._grant_tables(text, regrole, text) IS
+'Internal: grant a role the reading that send, consume or manage on a queue includes (SELECT on some of its tables), and the anchor (SELECT on queue.queues).';
+COMMENT ON FUNCTION queue._release_anchor(regrole) IS
+'Internal: revoke SELECT on queue.queues (the anchor of queue privileges) from a role left without any row in queue.grants.';
+COMMENT ON FUNCTION queue._forget_unanchored() IS
+'Internal: delete the rows of queue.grants whose grantee no longer holds the anchor (SELECT on queue.queues), as after DROP OWNED.';
+COMMENT ON FUNCTION queue._on_drop_owned() IS
+'Internal: event trigger function on DROP OWNED; forgets the queue privileges of the roles it took the anchor from.';
+COMMENT ON FUNCTION queue._may_see(text) IS
+'Internal: whether the caller holds any privilege on a queue (the filter of queue.queues); false for a queue that is gone.';
+COMMENT ON FUNCTION queue._bound_queues(text) IS
+'Internal: the queues bound to a topic, read as the extension''s owner, once the caller holds send on each (for queue.publish).';
+COMMENT ON FUNCTION queue._grantee(text, name, text) IS
+'Internal: look up the role of grant and revoke (42704 if none, 22023 for an unknown privilege); NULL for the tables'' owner.';
+COMMENT ON FUNCTION queue._grant_impl(text, name, text) IS
+'Internal: the work of queue.grant, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._revoke_impl(text, name, text) IS
+'Internal: the work of queue.revoke, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._guard_schema() IS
+'Internal: event trigger function; refuses objects created in schema queue by anyone but the extension''s owner and superusers.';
