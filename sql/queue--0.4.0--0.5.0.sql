@@ -6,8 +6,8 @@
  * done as the extension's owner.  Nobody else may write to a queue's
  * tables or to the catalog any more: consume keeps SELECT on q_, dl_, a_
  * and p_, manage SELECT on all five tables, send nothing.  A row counts
- * while its grantee holds an explicit SELECT on queue.queues (the anchor,
- * a shared dependency that DROP ROLE respects and DROP OWNED removes).
+ * while its grantee holds SELECT on the queue's id sequence (the anchor, a
+ * shared dependency that DROP ROLE respects and DROP OWNED removes).
  *
  * This script turns the table privileges of 0.4.0 into rows (a role with
  * TRUNCATE on q_ manages the queue, with UPDATE consumes, with INSERT
@@ -16,9 +16,8 @@
  * every table privilege, then grants what the rows include.  Grants made
  * by an extension script are recorded as the objects' initial privileges,
  * which pg_dump leaves out; so at the end the initial privileges of the
- * objects that are not members of the extension (the queues' tables) are
- * forgotten, and those of queue.queues are set back to what a fresh
- * install has.
+ * objects that are not members of the extension (the queues' tables and
+ * sequences) are forgotten.
  *
  * The install script of 0.5.0 is sql/queue.sql, and test/t/009_upgrade.pl
  * checks that an updated database has the same objects as a fresh one.
@@ -44,20 +43,6 @@ LANGUAGE c STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_may_see';
 
-CREATE FUNCTION queue._release_anchor(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM queue.grants g WHERE g.grantee OPERATOR(pg_catalog.=) role)
-	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles a
-				   WHERE a.oid OPERATOR(pg_catalog.=) role::oid) THEN
-		EXECUTE format('REVOKE SELECT ON queue.queues FROM %s', role);
-	END IF;
-END
-$$;
-
 CREATE FUNCTION queue._forget_unanchored()
 RETURNS void
 LANGUAGE plpgsql
@@ -65,11 +50,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	DELETE FROM queue.grants g
-	 WHERE NOT EXISTS (SELECT 1
-						 FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-						WHERE c.oid OPERATOR(pg_catalog.=) 'queue.queues'::pg_catalog.regclass
-						  AND a.grantee OPERATOR(pg_catalog.=) g.grantee::oid
-						  AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT');
+	 WHERE NOT EXISTS (
+		SELECT 1
+		  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+		 WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.pg_get_serial_sequence(
+					format('queue.%I', 'q_' OPERATOR(pg_catalog.||) g.queue_name), 'id')::pg_catalog.regclass
+		   AND a.grantee OPERATOR(pg_catalog.=) g.grantee::oid
+		   AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT');
 END
 $$;
 
@@ -95,43 +82,6 @@ CREATE OR REPLACE VIEW queue.queues AS
 		   unlogged
 	  FROM queue.registry r
 	 WHERE queue._may_see(r.queue_name);
-
-CREATE OR REPLACE FUNCTION queue._drop_impl(queue_name text, if_exists boolean)
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	grantees regrole[];
-BEGIN
-	PERFORM queue._check_name(queue_name);
-	PERFORM 1 FROM queue.registry r
-	  WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name
-	  FOR UPDATE;
-	IF NOT FOUND THEN
-		IF coalesce(if_exists, false) THEN
-			RETURN false;
-		END IF;
-		RAISE EXCEPTION 'queue "%" does not exist', queue_name
-			USING ERRCODE = '42704';
-	END IF;
-
-	EXECUTE format('DROP TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I',
-				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
-				   'k_' || queue_name, 'p_' || queue_name);
-	DELETE FROM queue.bindings b
-	 WHERE b.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
-	SELECT pg_catalog.array_agg(DISTINCT g.grantee) INTO grantees
-	  FROM queue.grants g
-	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
-	DELETE FROM queue.grants g
-	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
-	PERFORM queue._release_anchor(r) FROM pg_catalog.unnest(grantees) r;
-	DELETE FROM queue.registry r
-	 WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
-	RETURN true;
-END
-$$;
 
 CREATE OR REPLACE FUNCTION queue._stats(which text)
 RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
@@ -225,7 +175,9 @@ BEGIN
 					   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
 					   'k_' || queue_name, 'p_' || queue_name, role);
 	END CASE;
-	EXECUTE format('GRANT SELECT ON queue.queues TO %s', role);
+	EXECUTE format('GRANT SELECT ON SEQUENCE %s TO %s',
+				   pg_catalog.pg_get_serial_sequence(format('queue.%I', 'q_' || queue_name), 'id'),
+				   role);
 END
 $$;
 
@@ -312,7 +264,6 @@ BEGIN
 	LOOP
 		PERFORM queue._grant_tables(queue_name, r, p);
 	END LOOP;
-	PERFORM queue._release_anchor(r);
 	PERFORM queue._invalidate(queue_name);
 END
 $$;
@@ -399,14 +350,13 @@ $$;
 /* the catalog is the owner's; queue.queues shows what a role may see */
 REVOKE SELECT ON queue.registry, queue.bindings, queue.grants FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION queue._release_anchor(regrole), queue._forget_unanchored(),
-	queue._on_drop_owned() FROM PUBLIC;
+REVOKE ALL ON FUNCTION queue._forget_unanchored(), queue._on_drop_owned() FROM PUBLIC;
 
 /*
  * Grants made by this script were recorded as initial privileges, which
- * pg_dump does not dump: forget those of the queues' own tables (they are
- * not members of the extension), and give queue.queues back the initial
- * privileges of a fresh install, so that the grants to roles are dumped.
+ * pg_dump does not dump: forget those of the queues' own tables and
+ * sequences (they are not members of the extension), so that the grants
+ * to roles are dumped.
  */
 DELETE FROM pg_catalog.pg_init_privs p
  WHERE p.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
@@ -417,15 +367,6 @@ DELETE FROM pg_catalog.pg_init_privs p
 					  AND d.objid OPERATOR(pg_catalog.=) p.objoid
 					  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
 					  AND d.deptype OPERATOR(pg_catalog.=) 'e');
-UPDATE pg_catalog.pg_init_privs p
-   SET initprivs = (SELECT pg_catalog.array_agg(i)
-					  FROM pg_catalog.unnest(p.initprivs) i
-					 WHERE NOT EXISTS (SELECT 1 FROM queue.grants g,
-												 pg_catalog.aclexplode(ARRAY[i]) x
-										WHERE x.grantee OPERATOR(pg_catalog.=) g.grantee::oid))
- WHERE p.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-   AND p.objoid OPERATOR(pg_catalog.=) 'queue.queues'::pg_catalog.regclass
-   AND p.objsubid OPERATOR(pg_catalog.=) 0;
 
 /* ---------------------------------------------------------------------
  * Comments: the same block as at the end of sql/queue.sql.
@@ -542,11 +483,9 @@ COMMENT ON FUNCTION queue._bind_impl(text, text) IS
 COMMENT ON FUNCTION queue._unbind_impl(text, text) IS
 'Internal: the work of queue.unbind, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._grant_tables(text, regrole, text) IS
-'Internal: grant a role the reading that send, consume or manage on a queue includes (SELECT on some of its tables), and the anchor (SELECT on queue.queues).';
-COMMENT ON FUNCTION queue._release_anchor(regrole) IS
-'Internal: revoke SELECT on queue.queues (the anchor of queue privileges) from a role left without any row in queue.grants.';
+'Internal: grant a role the reading that send, consume or manage on a queue includes (SELECT on some of its tables), and the anchor (SELECT on the queue''s id sequence).';
 COMMENT ON FUNCTION queue._forget_unanchored() IS
-'Internal: delete the rows of queue.grants whose grantee no longer holds the anchor (SELECT on queue.queues), as after DROP OWNED.';
+'Internal: delete the rows of queue.grants whose grantee no longer holds the anchor (SELECT on the queue''s id sequence), as after DROP OWNED.';
 COMMENT ON FUNCTION queue._on_drop_owned() IS
 'Internal: event trigger function on DROP OWNED; forgets the queue privileges of the roles it took the anchor from.';
 COMMENT ON FUNCTION queue._may_see(text) IS

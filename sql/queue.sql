@@ -104,9 +104,9 @@ SELECT pg_catalog.pg_extension_config_dump('queue.bindings', '');
 
 /*
  * Per-queue privileges granted with queue.grant: what is enforced
- * (src/acl.c).  A row counts while its grantee holds an explicit SELECT on
- * the view queue.queues (the anchor, which makes DROP ROLE refuse the role
- * and DROP OWNED end its privileges); regrole, so renames follow.
+ * (src/acl.c).  A row counts while its grantee holds SELECT on the queue's
+ * id sequence (the anchor, which makes DROP ROLE refuse the role and DROP
+ * OWNED end its privileges); regrole, so renames follow.
  */
 CREATE TABLE queue.grants (
 	queue_name	text NOT NULL REFERENCES queue.registry (queue_name),
@@ -579,8 +579,6 @@ RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	grantees regrole[];
 BEGIN
 	PERFORM queue._check_name(queue_name);
 	PERFORM 1 FROM queue.registry r
@@ -599,12 +597,8 @@ BEGIN
 				   'k_' || queue_name, 'p_' || queue_name);
 	DELETE FROM queue.bindings b
 	 WHERE b.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
-	SELECT pg_catalog.array_agg(DISTINCT g.grantee) INTO grantees
-	  FROM queue.grants g
-	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
 	DELETE FROM queue.grants g
 	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
-	PERFORM queue._release_anchor(r) FROM pg_catalog.unnest(grantees) r;
 	DELETE FROM queue.registry r
 	 WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
 	RETURN true;
@@ -1311,8 +1305,8 @@ $$;
 /*
  * Grant to role what reading its privilege on a queue includes: SELECT on
  * q_, dl_, a_ and p_ for consume, on all five tables for manage, nothing
- * for send; and the anchor, SELECT on queue.queues, without which its rows
- * in queue.grants count for nothing (src/acl.c).
+ * for send; and, for each, the anchor: SELECT on the queue's id sequence,
+ * without which its rows in queue.grants count for nothing (src/acl.c).
  */
 CREATE FUNCTION queue._grant_tables(queue_name text, role regrole, privilege text)
 RETURNS void
@@ -1332,30 +1326,18 @@ BEGIN
 					   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
 					   'k_' || queue_name, 'p_' || queue_name, role);
 	END CASE;
-	EXECUTE format('GRANT SELECT ON queue.queues TO %s', role);
-END
-$$;
-
-/* Take the anchor back from a role left without any row in queue.grants. */
-CREATE FUNCTION queue._release_anchor(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM queue.grants g WHERE g.grantee OPERATOR(pg_catalog.=) role)
-	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles a
-				   WHERE a.oid OPERATOR(pg_catalog.=) role::oid) THEN
-		EXECUTE format('REVOKE SELECT ON queue.queues FROM %s', role);
-	END IF;
+	EXECUTE format('GRANT SELECT ON SEQUENCE %s TO %s',
+				   pg_catalog.pg_get_serial_sequence(format('queue.%I', 'q_' || queue_name), 'id'),
+				   role);
 END
 $$;
 
 /*
  * Forget the rows of queue.grants that count for nothing any more: of
- * roles that DROP OWNED took the anchor from.  Called by the event trigger
- * on DROP OWNED (so that DROP ROLE may follow without leaving a row that
- * names no role) and by grant and revoke.
+ * roles that DROP OWNED took the anchor (SELECT on the queue's id
+ * sequence) from.  Called by the event trigger on DROP OWNED (so that DROP
+ * ROLE may follow without leaving a row that names no role) and by grant
+ * and revoke.
  */
 CREATE FUNCTION queue._forget_unanchored()
 RETURNS void
@@ -1364,11 +1346,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	DELETE FROM queue.grants g
-	 WHERE NOT EXISTS (SELECT 1
-						 FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-						WHERE c.oid OPERATOR(pg_catalog.=) 'queue.queues'::pg_catalog.regclass
-						  AND a.grantee OPERATOR(pg_catalog.=) g.grantee::oid
-						  AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT');
+	 WHERE NOT EXISTS (
+		SELECT 1
+		  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+		 WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.pg_get_serial_sequence(
+					format('queue.%I', 'q_' OPERATOR(pg_catalog.||) g.queue_name), 'id')::pg_catalog.regclass
+		   AND a.grantee OPERATOR(pg_catalog.=) g.grantee::oid
+		   AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT');
 END
 $$;
 
@@ -1438,9 +1422,9 @@ $$;
 
 /*
  * Revoking a privilege deletes its row, takes back every table privilege
- * of role on the queue, then grants again the reading that the privileges
- * role still holds on it include: manage includes send and consume, so a
- * manager whose send is revoked still sends.
+ * of role on the queue (the anchor included), then grants again what the
+ * privileges role still holds on it include: manage includes send and
+ * consume, so a manager whose send is revoked still sends.
  */
 CREATE FUNCTION queue._revoke_impl(queue_name text, role name, privilege text)
 RETURNS void
@@ -1474,7 +1458,6 @@ BEGIN
 	LOOP
 		PERFORM queue._grant_tables(queue_name, r, p);
 	END LOOP;
-	PERFORM queue._release_anchor(r);
 	PERFORM queue._invalidate(queue_name);
 END
 $$;
@@ -1559,7 +1542,6 @@ REVOKE EXECUTE ON FUNCTION
 	queue._bind_impl(text, text),
 	queue._unbind_impl(text, text),
 	queue._grant_tables(text, regrole, text),
-	queue._release_anchor(regrole),
 	queue._forget_unanchored(),
 	queue._on_drop_owned(),
 	queue._grantee(text, name, text),
@@ -1695,11 +1677,9 @@ COMMENT ON FUNCTION queue._bind_impl(text, text) IS
 COMMENT ON FUNCTION queue._unbind_impl(text, text) IS
 'Internal: the work of queue.unbind, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._grant_tables(text, regrole, text) IS
-'Internal: grant a role the reading that send, consume or manage on a queue includes (SELECT on some of its tables), and the anchor (SELECT on queue.queues).';
-COMMENT ON FUNCTION queue._release_anchor(regrole) IS
-'Internal: revoke SELECT on queue.queues (the anchor of queue privileges) from a role left without any row in queue.grants.';
+'Internal: grant a role the reading that send, consume or manage on a queue includes (SELECT on some of its tables), and the anchor (SELECT on the queue''s id sequence).';
 COMMENT ON FUNCTION queue._forget_unanchored() IS
-'Internal: delete the rows of queue.grants whose grantee no longer holds the anchor (SELECT on queue.queues), as after DROP OWNED.';
+'Internal: delete the rows of queue.grants whose grantee no longer holds the anchor (SELECT on the queue''s id sequence), as after DROP OWNED.';
 COMMENT ON FUNCTION queue._on_drop_owned() IS
 'Internal: event trigger function on DROP OWNED; forgets the queue privileges of the roles it took the anchor from.';
 COMMENT ON FUNCTION queue._may_see(text) IS

@@ -21,7 +21,8 @@
  * first, in C (queue_require), as the caller; the check is cached in the
  * queue's entry of the plan cache, for one user, until an invalidation:
  * queue.grant and queue.revoke invalidate the queue's entry, a change of
- * role membership or of the anchor below invalidates every entry.
+ * its anchor (below) its cached privileges, a change of roles or role
+ * membership those of every entry.
  *
  * The work is then done with the extension's owner's identity: SPI
  * statements run as the owner (spi_util.c), the direct heap path checks
@@ -37,15 +38,18 @@
  * cannot lock a row (that takes UPDATE), so it opens no write.
  *
  * The anchor: a row of queue.grants counts only while its grantee holds
- * an explicit SELECT on the view queue.queues, which queue.grant gives and
- * queue.revoke takes back with the role's last row.  That privilege is a
- * shared dependency, so DROP ROLE refuses a role that still holds a queue
- * privilege (as it refuses one with table privileges), and DROP OWNED
- * takes the anchor away, which ends the role's queue privileges in the
- * database at once (and an event trigger on DROP OWNED deletes its rows,
- * so that no row is left to name the role once it is dropped).  pg_dump
- * keeps both: the rows through pg_extension_config_dump, the anchor as a
- * privilege of an extension member.
+ * SELECT on the queue's id sequence, which queue.grant gives and
+ * queue.revoke takes back with the role's last privilege on the queue
+ * (reading the sequence tells the last id taken, nothing more).  That
+ * privilege is a shared dependency, so DROP ROLE refuses a role that still
+ * holds a queue privilege (as it refuses one with table privileges), and
+ * DROP OWNED takes the anchor away, which ends the role's queue privileges
+ * in the database at once (and an event trigger on DROP OWNED deletes its
+ * rows, so that no row is left to name the role once it is dropped).  It
+ * is per queue, so grants on two queues never update one catalog row at
+ * once (which fails), and it goes with the queue.  pg_dump keeps both:
+ * the rows through pg_extension_config_dump, the anchor with the
+ * sequence.
  *
  *-------------------------------------------------------------------------
  */
@@ -55,6 +59,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
@@ -91,11 +96,12 @@ static const char *const privilege_names[] = {"send", "consume", "manage"};
 /*
  * What the cached privileges of every queue entry were computed against:
  * bumped by a change of roles or memberships (syscache callbacks) and of
- * the anchor or the extension's owner (relcache callback).
+ * the extension's owner (relcache callback: REASSIGN OWNED changes the
+ * owner of queue.registry too).
  */
 static uint64 acl_generation = 1;
 static Oid	owner_cache = InvalidOid;	/* the extension's owner */
-static Oid	anchor_cache = InvalidOid;	/* the view queue.queues */
+static Oid	registry_cache = InvalidOid;	/* queue.registry */
 static SPIPlanPtr grants_plan = NULL;
 
 static void
@@ -107,11 +113,11 @@ acl_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
 static void
 acl_relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == anchor_cache)
+	if (relid == InvalidOid || relid == registry_cache)
 	{
 		acl_generation++;
 		owner_cache = InvalidOid;
-		anchor_cache = InvalidOid;
+		registry_cache = InvalidOid;
 	}
 }
 
@@ -185,28 +191,25 @@ queue_extension_owner(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	/* so that the callback knows the relation whose change resets it */
-	if (!OidIsValid(anchor_cache))
-		anchor_cache = get_relname_relid("queues", queue_namespace());
+	registry_cache = get_relname_relid("registry", queue_namespace());
 	return owner_cache;
 }
 
 /*
  * anchor_held
- *		Whether role holds an explicit SELECT on queue.queues (see the top
- *		of the file): without it, its rows in queue.grants count for
+ *		Whether role itself holds SELECT on the queue's id sequence (see the
+ *		top of the file): without it, its rows in queue.grants count for
  *		nothing.
  */
 static bool
-anchor_held(Oid role)
+anchor_held(Oid role, Oid seqid)
 {
 	HeapTuple	tuple;
 	Datum		aclDatum;
 	bool		isnull;
 	bool		held = false;
 
-	if (!OidIsValid(anchor_cache))
-		anchor_cache = get_relname_relid("queues", queue_namespace());
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(anchor_cache));
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(seqid));
 	if (!HeapTupleIsValid(tuple))
 		return false;
 	aclDatum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
@@ -232,11 +235,11 @@ anchor_held(Oid role)
  *		The privileges role holds on a queue, as a mask of PRIV_BIT: all of
  *		them for a superuser and for whoever has the privileges of the
  *		extension's owner; else those of the rows of queue.grants whose
- *		grantee role has the privileges of and which are anchored; manage
- *		implies the others.
+ *		grantee role has the privileges of and which are anchored on the
+ *		queue's sequence seqid; manage implies the others.
  */
 static int
-queue_privileges_of(const char *name, Oid role)
+queue_privileges_of(const char *name, Oid seqid, Oid role)
 {
 	Datum		arg = CStringGetTextDatum(name);
 	int			mask = 0;
@@ -272,7 +275,7 @@ queue_privileges_of(const char *name, Oid role)
 		char	   *priv = SPI_getvalue(tuple, desc, 2);
 		int			j;
 
-		if (!has_privs_of_role(role, grantee) || !anchor_held(grantee))
+		if (!has_privs_of_role(role, grantee) || !anchor_held(grantee, seqid))
 			continue;
 		for (j = 0; j < lengthof(privilege_names); j++)
 			if (priv != NULL && strcmp(priv, privilege_names[j]) == 0)
@@ -306,7 +309,7 @@ queue_has_privilege(QueueEntry *entry, QueuePrivilege priv)
 	if (entry->acl_user != user || entry->acl_generation != acl_generation)
 	{
 		uint64		generation = acl_generation;
-		int			mask = queue_privileges_of(entry->name, user);
+		int			mask = queue_privileges_of(entry->name, entry->seqid, user);
 
 		/* an invalidation meanwhile: use what we found, look again next time */
 		entry->acl_mask = mask;
@@ -418,7 +421,7 @@ queue_has_privilege_role(PG_FUNCTION_ARGS)
 	QueuePrivilege priv;
 	QueueEntry *entry = privilege_args(fcinfo, 1, &priv);
 
-	PG_RETURN_BOOL((queue_privileges_of(entry->name, PG_GETARG_OID(0)) &
+	PG_RETURN_BOOL((queue_privileges_of(entry->name, entry->seqid, PG_GETARG_OID(0)) &
 					PRIV_BIT(priv)) != 0);
 }
 
@@ -440,10 +443,12 @@ Datum
 queue_may_see(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Oid			relid = queue_table_oid(name);
 
-	if (!OidIsValid(queue_table_oid(name)))
+	if (!OidIsValid(relid))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(queue_privileges_of(name, GetUserId()) != 0);
+	PG_RETURN_BOOL(queue_privileges_of(name, getIdentitySequence(relid, 1, true),
+									   GetUserId()) != 0);
 }
 
 /*

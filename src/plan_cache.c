@@ -114,6 +114,9 @@ queue_relcache_callback(Datum arg, Oid relid)
 	{
 		if (relid == InvalidOid || entry->relid == relid)
 			entry->valid = false;
+		/* the anchor of its privileges (acl.c) changed */
+		else if (entry->seqid == relid)
+			entry->acl_user = InvalidOid;
 	}
 }
 

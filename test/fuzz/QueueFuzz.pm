@@ -1300,7 +1300,9 @@ sub run
 				{
 					$fail->("SQLSTATE $st: $msg", $n);
 				}
-				elsif ($c->{role} eq 'stranger' && !$c->{plain} && $c->{fn} ne 'internal' && !input_error($st))
+				elsif ($c->{role} eq 'stranger' && !$c->{plain} && $c->{fn} ne 'internal' && !input_error($st)
+					   # a direct write to the table of a queue dropped meanwhile
+					   && !($c->{fn} eq 'direct' && $st eq '42P01'))
 				{
 					$fail->("the unprivileged role got SQLSTATE $st (not 42501 or an input error): $msg", $n);
 				}

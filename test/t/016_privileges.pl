@@ -8,8 +8,9 @@
 #    updated from 0.4.0 and for one made with the current version: the
 #    answer of has_queue_privilege for every role, queue and privilege is
 #    the same before and after;
-#  - DROP OWNED ends a role's queue privileges, and DROP ROLE refuses a
-#    role that still holds one.
+#  - REASSIGN OWNED moves no privilege (as for tables), DROP OWNED ends a
+#    role's queue privileges, and DROP ROLE refuses a role that still holds
+#    one.
 use strict;
 use warnings;
 
@@ -167,12 +168,21 @@ is($node->safe_psql('fresh_restored', $matrix), $before,
 is($node->safe_psql('fresh_restored', q{SET ROLE r_member; SELECT queue.send('b', '{}') > 0}), 't',
 	'the restored grants work');
 
-# --- DROP OWNED and DROP ROLE ---------------------------------------------------
+# --- REASSIGN OWNED, DROP OWNED and DROP ROLE -------------------------------------
+
+# REASSIGN OWNED moves what a role owns, not what it was granted (as for
+# tables): the privileges stay with the role
+$node->safe_psql('fresh', 'REASSIGN OWNED BY r_consume TO r_none');
+is($node->safe_psql('fresh', q{
+	SELECT queue.has_queue_privilege('r_consume', 'a', 'consume'),
+		   queue.has_queue_privilege('r_none', 'a', 'consume')}), 't|f',
+	'REASSIGN OWNED moves no queue privilege');
+
 
 ($ret, $stdout, $stderr) = $node->psql('fresh', 'DROP ROLE r_send');
 like($stderr, qr/role "r_send" cannot be dropped because some objects depend on it/,
 	'DROP ROLE refuses a role that holds a queue privilege');
-like($stderr, qr/privileges for view queue\.queues/, '... naming the anchor of its privileges');
+like($stderr, qr/privileges for sequence queue\.qseq_a/, '... naming the anchor of its privileges');
 # r_send holds privileges in old, old_restored and fresh_restored too
 foreach my $db ('old', 'old_restored', 'fresh', 'fresh_restored')
 {
