@@ -5,7 +5,7 @@
  * row of queue.grants, checked in C by every function, and the work is
  * done as the extension's owner.  Nobody else may write to a queue's
  * tables or to the catalog any more: consume keeps SELECT on q_, dl_, a_
- * and p_, manage SELECT on all five tables, send nothing.  A row counts
+ * and p_, manage SELECT on all five tables, send none.  A row counts
  * while its grantee holds SELECT on the queue's id sequence (the anchor, a
  * shared dependency that DROP ROLE respects and DROP OWNED removes).
  *
@@ -19,11 +19,17 @@
  * objects that are not members of the extension (the queues' tables and
  * sequences) are forgotten.
  *
+ * And, from issue 13: queue.pause / queue.resume (a column paused in
+ * queue.registry, shown in queue.queues) and queue.health.
+ *
  * The install script of 0.5.0 is sql/queue.sql, and test/t/009_upgrade.pl
  * checks that an updated database has the same objects as a fresh one.
  */
 
 \echo Use "ALTER EXTENSION queue UPDATE TO '0.5.0'" to load this file. \quit
+
+/* queue.pause and queue.resume (issue 13) */
+ALTER TABLE queue.registry ADD COLUMN paused boolean NOT NULL DEFAULT false;
 
 CREATE FUNCTION queue.has_queue_privilege(role regrole, queue_name text, privilege text)
 RETURNS boolean
@@ -76,10 +82,227 @@ LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_bound_queues';
 
+CREATE FUNCTION queue._pause_impl(queue_name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r queue.registry;
+BEGIN
+	r := queue._lock_queue(queue_name);
+	IF r.paused THEN
+		RETURN false;
+	END IF;
+	UPDATE queue.registry g SET paused = true
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _pause_impl.queue_name;
+	PERFORM queue._invalidate(queue_name);
+	RETURN true;
+END
+$$;
+
+CREATE FUNCTION queue.pause(queue_name text)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+
+CREATE FUNCTION queue._resume_impl(queue_name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r queue.registry;
+BEGIN
+	r := queue._lock_queue(queue_name);
+	IF NOT r.paused THEN
+		RETURN false;
+	END IF;
+	UPDATE queue.registry g SET paused = false
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _resume_impl.queue_name;
+	PERFORM queue._invalidate(queue_name);
+	/* every long poll of the queue looks again at commit */
+	PERFORM queue._count_visible(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+								 pg_catalog.int8 '2147483647');
+	RETURN true;
+END
+$$;
+
+CREATE FUNCTION queue.resume(queue_name text)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+
+CREATE FUNCTION queue._health(max_ready_age interval, max_xact_age interval)
+RETURNS TABLE (severity text, queue_name text, finding text, detail text,
+			   figure numeric, action text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w record;
+	x record;
+	q record;
+	have_worker boolean;
+BEGIN
+	IF max_ready_age IS NULL OR max_xact_age IS NULL THEN
+		RAISE EXCEPTION 'max_ready_age and max_xact_age must not be NULL'
+			USING ERRCODE = '22004';
+	END IF;
+
+	/* the worker */
+	IF NOT queue._preloaded() THEN
+		RETURN QUERY SELECT 'critical', NULL::text, 'worker_missing',
+			'queue is not in shared_preload_libraries: no background worker redelivers, dead-letters or purges',
+			NULL::numeric, 'add queue to shared_preload_libraries and restart the server';
+	ELSE
+		SELECT * INTO w FROM queue.worker_status s
+		 WHERE s.database OPERATOR(pg_catalog.=) current_database();
+		have_worker := FOUND;
+		IF NOT have_worker OR w.pid IS NULL THEN
+			RETURN QUERY SELECT 'critical', NULL::text, 'worker_missing',
+				'no background worker runs for this database',
+				NULL::numeric, 'look for its errors in the server log; it is started again within a minute';
+		ELSIF NOT pg_catalog.current_setting('queue.worker_enabled')::boolean THEN
+			RETURN QUERY SELECT 'warning', NULL::text, 'worker_disabled',
+				'queue.worker_enabled is off: nothing is dead-lettered after a timeout or purged after its retention',
+				NULL::numeric, 'SET queue.worker_enabled = on in postgresql.conf and reload';
+		ELSIF w.last_run IS NULL
+			  OR w.last_run OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp()
+				 OPERATOR(pg_catalog.-) GREATEST(interval '1 minute',
+					pg_catalog.current_setting('queue.worker_interval')::interval OPERATOR(pg_catalog.*) 10)) THEN
+			RETURN QUERY SELECT 'critical', NULL::text, 'worker_stalled',
+				format('the worker (pid %s) has not finished a step since %s', w.pid,
+					   coalesce(w.last_run::text, 'it started')),
+				pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) w.last_run)::numeric, 1),
+				'look at what the worker waits for in pg_stat_activity and pg_locks';
+		END IF;
+		IF have_worker AND w.last_error IS NOT NULL AND w.last_error OPERATOR(pg_catalog.<>) '' THEN
+			RETURN QUERY SELECT 'warning', NULL::text, 'worker_failed',
+				format('the worker''s last step failed: %s', w.last_error),
+				NULL::numeric, 'see the server log; the worker retries at its next step';
+		END IF;
+		IF have_worker AND w.failures_dropped OPERATOR(pg_catalog.>) 0 THEN
+			RETURN QUERY SELECT 'warning', NULL::text, 'failures_dropped',
+				'failed deliveries were dropped because the shared table of failures was full: those messages were delivered without being counted',
+				w.failures_dropped::numeric, 'commit or roll back reads sooner, and check that the worker keeps up';
+		END IF;
+	END IF;
+
+	/* what holds back the xmin horizon, so that vacuum cannot clean */
+	FOR x IN
+		SELECT a.pid, a.application_name, a.usename, a.state, a.xact_start
+		  FROM pg_catalog.pg_stat_activity a
+		 WHERE a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+		   AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
+		   AND a.datname OPERATOR(pg_catalog.=) current_database()
+		   AND a.xact_start OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) max_xact_age)
+		 ORDER BY a.xact_start
+	LOOP
+		RETURN QUERY SELECT 'warning', NULL::text, 'xmin_transaction',
+			format('pid %s (user %s, application %L, %s) holds back the xmin horizon: its transaction began at %s',
+				   x.pid, x.usename, x.application_name, x.state, x.xact_start),
+			pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) x.xact_start)::numeric, 1),
+			format('end that transaction (pg_terminate_backend(%s) if it is abandoned)', x.pid);
+	END LOOP;
+	FOR x IN
+		SELECT p.gid, p.prepared, p.owner FROM pg_catalog.pg_prepared_xacts p
+		 WHERE p.prepared OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) max_xact_age)
+		 ORDER BY p.prepared
+	LOOP
+		RETURN QUERY SELECT 'warning', NULL::text, 'xmin_prepared',
+			format('prepared transaction %L (owner %s) holds back the xmin horizon since %s',
+				   x.gid, x.owner, x.prepared),
+			pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) x.prepared)::numeric, 1),
+			format('COMMIT PREPARED or ROLLBACK PREPARED %L', x.gid);
+	END LOOP;
+	FOR x IN
+		SELECT s.slot_name, s.slot_type, pg_catalog.age(s.xmin) AS xid_age
+		  FROM pg_catalog.pg_replication_slots s WHERE s.xmin IS NOT NULL
+	LOOP
+		RETURN QUERY SELECT 'warning', NULL::text, 'xmin_slot',
+			format('replication slot %L (%s) holds back the xmin horizon by %s transactions',
+				   x.slot_name, x.slot_type, x.xid_age),
+			x.xid_age::numeric,
+			format('make its consumer catch up, or pg_drop_replication_slot(%L)', x.slot_name);
+	END LOOP;
+	FOR x IN
+		SELECT r.application_name, r.client_addr, pg_catalog.age(r.backend_xmin) AS xid_age
+		  FROM pg_catalog.pg_stat_replication r WHERE r.backend_xmin IS NOT NULL
+	LOOP
+		RETURN QUERY SELECT 'warning', NULL::text, 'xmin_standby',
+			format('standby %L (%s) holds back the xmin horizon by %s transactions through hot_standby_feedback',
+				   x.application_name, coalesce(x.client_addr::text, 'local'), x.xid_age),
+			x.xid_age::numeric,
+			'end the long queries on the standby, or turn hot_standby_feedback off there';
+	END LOOP;
+
+	/* each queue the caller may consume from */
+	FOR q IN
+		SELECT r.queue_name AS name, r.paused, c.oid AS relid,
+			   coalesce(s.n_dead_tup, 0) AS dead_tup, coalesce(s.n_live_tup, 0) AS live_tup
+		  FROM queue.queues r
+		  JOIN pg_catalog.pg_class c
+			ON c.relname OPERATOR(pg_catalog.=) ('q_' OPERATOR(pg_catalog.||) r.queue_name)::name
+		   AND c.relnamespace OPERATOR(pg_catalog.=) 'queue'::pg_catalog.regnamespace
+		  LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid OPERATOR(pg_catalog.=) c.oid
+		 WHERE queue.has_queue_privilege(r.queue_name, 'consume')
+		 ORDER BY r.queue_name
+	LOOP
+		BEGIN
+			IF q.paused THEN
+				RETURN QUERY SELECT 'info', q.name, 'paused',
+					'the queue is paused: reads and pops return nothing', NULL::numeric,
+					format('queue.resume(%L) when the incident or deploy is over', q.name);
+			END IF;
+			IF q.dead_tup OPERATOR(pg_catalog.>) 10000
+			   AND q.dead_tup OPERATOR(pg_catalog.>) q.live_tup THEN
+				RETURN QUERY SELECT 'warning', q.name, 'dead_rows',
+					format('%s dead rows against %s live ones in its message table', q.dead_tup, q.live_tup),
+					q.dead_tup::numeric,
+					'if it stays, something holds back the xmin horizon (see the xmin_ findings); vacuum and the worker''s compaction clean up once it is gone';
+			END IF;
+			RETURN QUERY EXECUTE format(
+				'SELECT ''warning''::text, $1, ''ready_age''::text, '
+				'       format(''the oldest ready message (id %%s) has waited %%s'', m.id, '
+				'              date_trunc(''second'', clock_timestamp() - m.enqueued_at)), '
+				'       round(extract(epoch FROM clock_timestamp() - m.enqueued_at)::numeric, 1), '
+				'       ''add consumers, or see whether they run and ack''::text '
+				'  FROM (SELECT id, enqueued_at FROM queue.%I '
+				'         WHERE visible_at <= clock_timestamp() ORDER BY id LIMIT 1) m '
+				' WHERE NOT $2 AND m.enqueued_at < clock_timestamp() - $3',
+				'q_' || q.name) USING q.name, q.paused, max_ready_age;
+			RETURN QUERY EXECUTE format(
+				'SELECT ''warning''::text, $1, ''dead_letters''::text, '
+				'       format(''%%s messages went to the dead letters in the last hour'', count(*)), '
+				'       count(*)::numeric, '
+				'       format(''look at queue.dead_letters(%%L), fix the cause, then queue.redrive(%%L)'', $1, $1) '
+				'  FROM queue.%I WHERE dead_at > clock_timestamp() - interval ''1 hour'' '
+				'HAVING count(*) > 0',
+				'dl_' || q.name) USING q.name;
+		EXCEPTION WHEN undefined_table THEN
+			NULL;	-- dropped meanwhile
+		END;
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION queue.health(max_ready_age interval DEFAULT '5 minutes',
+							 max_xact_age interval DEFAULT '5 minutes')
+RETURNS TABLE (severity text, queue_name text, finding text, detail text,
+			   figure numeric, action text)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM queue._health($1, $2) h
+	 ORDER BY CASE h.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+			  h.queue_name NULLS FIRST, h.finding
+$$;
+
 CREATE OR REPLACE VIEW queue.queues AS
 	SELECT queue_name, created_at, visibility_timeout, max_deliveries,
 		   retry_delay, retry_delay_max, dedup_window, retention, ordered,
-		   unlogged
+		   unlogged, paused
 	  FROM queue.registry r
 	 WHERE queue._may_see(r.queue_name);
 
@@ -350,7 +573,8 @@ $$;
 /* the catalog is the owner's; queue.queues shows what a role may see */
 REVOKE SELECT ON queue.registry, queue.bindings, queue.grants FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION queue._forget_unanchored(), queue._on_drop_owned() FROM PUBLIC;
+REVOKE ALL ON FUNCTION queue._forget_unanchored(), queue._on_drop_owned(),
+	queue._pause_impl(text), queue._resume_impl(text) FROM PUBLIC;
 
 /*
  * Grants made by this script were recorded as initial privileges, which
@@ -382,6 +606,10 @@ COMMENT ON FUNCTION queue."drop"(text, boolean) IS
 'Drop a queue with its messages, dead letters and archive; false if it did not exist and if_exists. Needs manage.';
 COMMENT ON FUNCTION queue.purge(text) IS
 'Delete every message of a queue (not its dead letters); returns how many. Needs manage.';
+COMMENT ON FUNCTION queue.pause(text) IS
+'Pause a queue: sends are accepted, reads and pops return nothing and long polls sleep until resume; the worker still redelivers and dead-letters. Returns whether it was running. Needs manage.';
+COMMENT ON FUNCTION queue.resume(text) IS
+'Resume a paused queue and wake its long polls at commit. Returns whether it was paused. Needs manage.';
 COMMENT ON FUNCTION queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint) IS
 'Send one message in the caller''s transaction; returns its id (the first id again for a repeated idempotency key or producer sequence). Needs send.';
 COMMENT ON FUNCTION queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer) IS
@@ -402,6 +630,8 @@ COMMENT ON FUNCTION queue.dead_letters(text, integer) IS
 'List up to quantity dead letters of a queue, with why they died. Needs consume.';
 COMMENT ON FUNCTION queue.redrive(text, integer, bigint[]) IS
 'Move dead letters back into the queue (all, the first quantity, or the given ids) with delivery_count 0; returns how many. Needs manage.';
+COMMENT ON FUNCTION queue.health(interval, interval) IS
+'What is wrong, one row per finding, worst first: a worker missing, stalled or failing; what holds back the xmin horizon (transactions, prepared transactions, replication slots, standbys); per queue the caller may consume from, dead rows, the oldest ready message against max_ready_age, recent dead letters, a pause.';
 COMMENT ON FUNCTION queue.stats(text) IS
 'One row per queue: ready, in flight, delayed, dead, archived, oldest ready age, sent/acked/dead totals. Without an argument, every queue the caller may consume from. Needs consume.';
 COMMENT ON FUNCTION queue.bind(text, text) IS
@@ -452,6 +682,10 @@ COMMENT ON FUNCTION queue._drop_impl(text, boolean) IS
 'Internal: the work of queue.drop, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._purge_impl(text) IS
 'Internal: the work of queue.purge, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._pause_impl(text) IS
+'Internal: the work of queue.pause, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._resume_impl(text) IS
+'Internal: the work of queue.resume, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._redrive_impl(text, integer, bigint[]) IS
 'Internal: the work of queue.redrive, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._stats(text) IS
@@ -490,6 +724,8 @@ COMMENT ON FUNCTION queue._on_drop_owned() IS
 'Internal: event trigger function on DROP OWNED; forgets the queue privileges of the roles it took the anchor from.';
 COMMENT ON FUNCTION queue._may_see(text) IS
 'Internal: whether the caller holds any privilege on a queue (the filter of queue.queues); false for a queue that is gone.';
+COMMENT ON FUNCTION queue._health(interval, interval) IS
+'Internal: the findings of queue.health, unordered.';
 COMMENT ON FUNCTION queue._bound_queues(text) IS
 'Internal: the queues bound to a topic, read as the extension''s owner, once the caller holds send on each (for queue.publish).';
 COMMENT ON FUNCTION queue._grantee(text, name, text) IS

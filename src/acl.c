@@ -101,6 +101,7 @@ static const char *const privilege_names[] = {"send", "consume", "manage"};
  */
 static uint64 acl_generation = 1;
 static Oid	owner_cache = InvalidOid;	/* the extension's owner */
+static bool legacy_cache;		/* its SQL is of a version with table privileges */
 static Oid	registry_cache = InvalidOid;	/* queue.registry */
 static SPIPlanPtr grants_plan = NULL;
 
@@ -166,7 +167,7 @@ queue_table_oid(const char *name)
  * queue_extension_owner
  *		The role that owns the extension (and every queue's tables), whose
  *		identity the functions do their work with.  Cached; REASSIGN OWNED
- *		changes the owner of queue.queues too, which invalidates it.
+ *		changes the owner of queue.registry too, which invalidates it.
  */
 Oid
 queue_extension_owner(void)
@@ -188,6 +189,20 @@ queue_extension_owner(void)
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "could not find extension queue");
 	owner_cache = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+	{
+		bool		isnull;
+		Datum		version = heap_getattr(tuple, Anum_pg_extension_extversion,
+										   RelationGetDescr(rel), &isnull);
+		char	   *v = isnull ? "" : TextDatumGetCString(version);
+
+		/*
+		 * Between installing this library and ALTER EXTENSION UPDATE, the
+		 * SQL of 0.4.0 or before is still there, with its privileges on
+		 * the tables: check those meanwhile.
+		 */
+		legacy_cache = (strcmp(v, "0.1.0") == 0 || strcmp(v, "0.2.0") == 0 ||
+						strcmp(v, "0.3.0") == 0 || strcmp(v, "0.4.0") == 0);
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	/* so that the callback knows the relation whose change resets it */
@@ -231,6 +246,28 @@ anchor_held(Oid role, Oid seqid)
 }
 
 /*
+ * legacy_privileges_of
+ *		The privileges role holds on a queue while the extension's SQL is
+ *		of 0.4.0 or before: the table privileges on q_ that only each one
+ *		granted (INSERT send, UPDATE consume, TRUNCATE manage).
+ */
+static int
+legacy_privileges_of(const char *name, Oid role)
+{
+	static const AclMode bits[] = {ACL_INSERT, ACL_UPDATE, ACL_TRUNCATE};
+	Oid			relid = queue_table_oid(name);
+	int			mask = 0;
+	int			j;
+
+	if (!OidIsValid(relid))
+		return 0;
+	for (j = 0; j < lengthof(bits); j++)
+		if (pg_class_aclcheck(relid, role, bits[j]) == ACLCHECK_OK)
+			mask |= PRIV_BIT(j);
+	return mask;
+}
+
+/*
  * queue_privileges_of
  *		The privileges role holds on a queue, as a mask of PRIV_BIT: all of
  *		them for a superuser and for whoever has the privileges of the
@@ -247,6 +284,8 @@ queue_privileges_of(const char *name, Oid seqid, Oid role)
 
 	if (superuser_arg(role) || has_privs_of_role(role, queue_extension_owner()))
 		return PRIV_ALL;
+	if (legacy_cache)
+		return legacy_privileges_of(name, role);
 
 	queue_spi_connect();
 	if (grants_plan == NULL)
@@ -309,12 +348,13 @@ queue_has_privilege(QueueEntry *entry, QueuePrivilege priv)
 	if (entry->acl_user != user || entry->acl_generation != acl_generation)
 	{
 		uint64		generation = acl_generation;
-		int			mask = queue_privileges_of(entry->name, entry->seqid, user);
 
-		/* an invalidation meanwhile: use what we found, look again next time */
-		entry->acl_mask = mask;
 		entry->acl_user = user;
 		entry->acl_generation = generation;
+		entry->acl_mask = queue_privileges_of(entry->name, entry->seqid, user);
+		/* an invalidation meanwhile: use what we found, look again next time */
+		if (entry->acl_generation != generation || acl_generation != generation)
+			entry->acl_generation = 0;
 	}
 	return (entry->acl_mask & PRIV_BIT(priv)) != 0;
 }
@@ -609,6 +649,8 @@ static const ManagedFunction managed_functions[] = {
 	{"alter", "_alter_impl", 0},
 	{"drop", "_drop_impl", 0},
 	{"purge", "_purge_impl", 0},
+	{"pause", "_pause_impl", 0},
+	{"resume", "_resume_impl", 0},
 	{"redrive", "_redrive_impl", 0},
 	{"grant", "_grant_impl", 0},
 	{"revoke", "_revoke_impl", 0},

@@ -116,7 +116,7 @@ queue_relcache_callback(Datum arg, Oid relid)
 			entry->valid = false;
 		/* the anchor of its privileges (acl.c) changed */
 		else if (entry->seqid == relid)
-			entry->acl_user = InvalidOid;
+			entry->acl_generation = 0;
 	}
 }
 
@@ -160,7 +160,9 @@ queue_load_entry(QueueEntry *entry)
 		plan = SPI_prepare("SELECT r.visibility_timeout, r.max_deliveries, "
 						   "  r.retry_delay, r.retry_delay_max, "
 						   "  r.retention IS NOT NULL, r.ordered, "
-						   "  c.oid, r.dedup_window "
+						   "  c.oid, r.dedup_window, "
+						   /* no column paused before 0.5.0 */
+						   "  coalesce((pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'paused')::boolean, false) "
 						   "FROM queue.registry r "
 						   "JOIN pg_catalog.pg_class c "
 						   "  ON c.relname = ('q_' || r.queue_name)::pg_catalog.name "
@@ -196,6 +198,7 @@ queue_load_entry(QueueEntry *entry)
 	entry->ordered = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 	entry->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
 	entry->dedup_window = *DatumGetIntervalP(SPI_getbinval(tup, desc, 8, &isnull));
+	entry->paused = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
 	entry->seqid = getIdentitySequence(entry->relid, 1, true);
 }
 
@@ -239,9 +242,11 @@ queue_lookup(const char *name)
 	entry->dedup_window = loaded.dedup_window;
 	entry->seqid = loaded.seqid;
 	entry->ordered = loaded.ordered;
+	entry->paused = loaded.paused;
 	entry->direct_ok = -1;
 	memset(entry->index_oids, 0, sizeof(entry->index_oids));
 	entry->acl_user = InvalidOid;
+	entry->acl_generation = 0;
 
 	/*
 	 * An invalidation that arrived while we were reading the catalog may

@@ -73,12 +73,14 @@ typedef struct QueueEntry
 	Interval	dedup_window;
 	bool		has_retention;
 	bool		ordered;
+	bool		paused;			/* queue.pause: reads and pops take nothing */
 	/* direct table access (direct.c): -1 not known yet, 0 no, 1 yes */
 	int			direct_ok;
 	Oid			seqid;			/* identity sequence of id */
 	Oid			index_oids[3];	/* DIRECT_PKEY, DIRECT_PRIORITY, DIRECT_GROUP */
 	SPIPlanPtr	plans[QPLAN_COUNT];
-	/* the privileges of acl_user on the queue (acl.c), while current */
+	/* the privileges of acl_user on the queue (acl.c), while
+	 * acl_generation is current (0: never) */
 	Oid			acl_user;
 	uint64		acl_generation;
 	int			acl_mask;

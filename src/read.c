@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
@@ -447,6 +448,9 @@ read_once(QueueEntry *entry, int32 quantity, Interval *vt, ReturnSetInfo *rsinfo
 	int			i;
 
 	*next_visible = DT_NOEND;
+	/* paused (queue.pause): nothing until queue.resume wakes the sleepers */
+	if (entry->paused)
+		return 0;
 	if (vt == NULL)
 		vt = &entry->visibility_timeout;
 	if (read_direct(entry, quantity, now, vt, false, rsinfo, &n, next_visible))
@@ -535,7 +539,11 @@ queue_read(PG_FUNCTION_ARGS)
 			{
 				long		remaining_ms;
 
-				/* the queue may have been altered or dropped meanwhile */
+				/*
+				 * The queue may have been altered, paused, resumed or
+				 * dropped meanwhile: see the invalidations first.
+				 */
+				AcceptInvalidationMessages();
 				entry = queue_lookup_for(name, QPRIV_CONSUME, false);
 				n = read_once(entry, quantity, vt, rsinfo, &next_visible);
 				if (n > 0)
@@ -581,6 +589,9 @@ queue_pop(PG_FUNCTION_ARGS)
 	quantity = queue_quantity_arg(fcinfo, 1, 1);
 
 	entry = queue_lookup_for(name, QPRIV_CONSUME, false);
+	/* paused (queue.pause): nothing */
+	if (entry->paused)
+		return (Datum) 0;
 	now = queue_now();
 	if (!read_direct(entry, quantity, now, NULL, true, rsinfo, &n, &next_visible))
 	{

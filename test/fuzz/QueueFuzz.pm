@@ -586,6 +586,22 @@ $GEN{drop} = sub {
 	return $self->sel('drop', $self->args([ 'queue_name', $q ], [ 'if_exists', $self->boolv($h), 1 ]));
 };
 
+$GEN{pause} = sub {
+	my ($self, $h) = @_;
+	return $self->sel('pause', $self->args([ 'queue_name', $self->qname($h) ]));
+};
+
+$GEN{resume} = sub {
+	my ($self, $h) = @_;
+	return $self->sel('resume', $self->args([ 'queue_name', $self->qname($h) ]));
+};
+
+$GEN{has_queue_privilege} = sub {
+	my ($self, $h, $risky) = @_;
+	return $self->sel('has_queue_privilege', $self->args(
+		[ 'queue_name', $self->qname($h) ], [ 'privilege', $self->priv($h) ]));
+};
+
 $GEN{purge} = sub {
 	my ($self, $h) = @_;
 	return $self->sel('purge', $self->args([ 'queue_name', $self->qname($h) ]));
@@ -869,7 +885,7 @@ sub generic_call
 
 our @PUBLIC = qw(create alter drop purge send send_batch read pop ack nack
   extend dead_letters redrive stats bind unbind publish producer_gaps grant
-  revoke health);
+  revoke health pause resume has_queue_privilege);
 
 # fn (the function the statement is counted under) and its SQL
 sub next_call
@@ -884,6 +900,7 @@ sub next_call
 		[ 2, 'dead_letters' ], [ 3, 'redrive' ], [ 2, 'stats' ], [ 2, 'bind' ],
 		[ 1, 'unbind' ], [ 3, 'publish' ], [ 2, 'producer_gaps' ],
 		[ 3, 'grant' ], [ 2, 'revoke' ], [ 1, 'health' ],
+		[ 1, 'pause' ], [ 2, 'resume' ], [ 1, 'has_queue_privilege' ],
 		[ 10, 'consume' ], [ 8, 'produce' ], [ 3, 'mix' ], [ 2, 'guc' ],
 		[ 2, 'generic' ], [ $self->super ? 0 : 4, 'direct' ]);
 	for (;;)

@@ -21,7 +21,7 @@ BEGIN;
 -- pg_get_function_arguments prints interval defaults in this style
 SET LOCAL IntervalStyle = 'postgres';
 
-SELECT plan(177);
+SELECT plan(187);
 
 -- Error text of a statement: 'SQLSTATE: message | detail | hint', or NULL
 -- when it succeeds.  For checks that throws_ok cannot make (detail, hint).
@@ -63,6 +63,12 @@ SELECT has_function('queue', 'alter',
 	'queue.alter(text, interval, integer, interval, interval, interval, interval, boolean, boolean)');
 SELECT has_function('queue', 'drop', ARRAY['text', 'boolean'], 'queue.drop(text, boolean)');
 SELECT has_function('queue', 'purge', ARRAY['text'], 'queue.purge(text)');
+SELECT has_function('queue', 'pause', ARRAY['text'], 'queue.pause(text)');
+SELECT has_function('queue', 'resume', ARRAY['text'], 'queue.resume(text)');
+SELECT has_function('queue', 'has_queue_privilege', ARRAY['regrole', 'text', 'text'],
+	'queue.has_queue_privilege(regrole, text, text)');
+SELECT has_function('queue', 'has_queue_privilege', ARRAY['text', 'text'],
+	'queue.has_queue_privilege(text, text)');
 SELECT has_function('queue', 'send',
 	ARRAY['text', 'jsonb', 'jsonb', 'interval', 'text', 'text', 'integer', 'text', 'bigint'],
 	'queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint)');
@@ -103,6 +109,8 @@ SELECT function_returns('queue', 'alter',
 		  'boolean', 'boolean'], 'void');
 SELECT function_returns('queue', 'drop', ARRAY['text', 'boolean'], 'boolean');
 SELECT function_returns('queue', 'purge', ARRAY['text'], 'bigint');
+SELECT function_returns('queue', 'pause', ARRAY['text'], 'boolean');
+SELECT function_returns('queue', 'resume', ARRAY['text'], 'boolean');
 SELECT function_returns('queue', 'send',
 	ARRAY['text', 'jsonb', 'jsonb', 'interval', 'text', 'text', 'integer', 'text', 'bigint'],
 	'bigint');
@@ -292,8 +300,8 @@ SELECT is((SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttyp
 	ARRAY['queue_name text', 'created_at timestamp with time zone',
 		  'visibility_timeout interval', 'max_deliveries integer', 'retry_delay interval',
 		  'retry_delay_max interval', 'dedup_window interval', 'retention interval',
-		  'ordered boolean', 'unlogged boolean'],
-	'queue.queues has queue_name, created_at and every option of queue.create, with their types');
+		  'ordered boolean', 'unlogged boolean', 'paused boolean'],
+	'queue.queues has queue_name, created_at, every option of queue.create and paused, with their types');
 
 SELECT has_composite('queue', 'message', 'type queue.message exists');
 SELECT is((SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
@@ -392,6 +400,12 @@ SELECT is(queue.drop('tap_missing', if_exists => true), false,
 	'drop with if_exists: a missing queue returns false');
 SELECT throws_ok($$SELECT queue.purge('tap_missing')$$, '42704',
 	'queue "tap_missing" does not exist', 'purge: missing queue');
+SELECT throws_ok($$SELECT queue.pause('tap_missing')$$, '42704',
+	'queue "tap_missing" does not exist', 'pause: missing queue');
+SELECT throws_ok($$SELECT queue.resume('tap_missing')$$, '42704',
+	'queue "tap_missing" does not exist', 'resume: missing queue');
+SELECT throws_ok($$SELECT queue.pause('Orders')$$, '22023', NULL, 'pause: bad name is 22023');
+SELECT throws_ok($$SELECT queue.resume(NULL)$$, '22023', NULL, 'resume: NULL name is 22023');
 SELECT throws_ok($$SELECT * FROM queue.stats('tap_missing')$$, '42704',
 	'queue "tap_missing" does not exist', 'stats: missing queue');
 SELECT throws_ok($$SELECT * FROM queue.dead_letters('tap_missing')$$, '42704',

@@ -113,7 +113,7 @@ DROP DATABASE :"tap_probe_db" WITH (FORCE);
 
 BEGIN;
 
-SELECT plan(674);
+SELECT plan(706);
 
 -- ---------------------------------------------------------------------
 -- Helpers
@@ -343,9 +343,11 @@ INSERT INTO tap_calls VALUES
 	(20, 'publish', $$SELECT queue.publish(%2$L, '{"m": 5}')$$, 'send'),
 	(21, 'producer_gaps', $$SELECT * FROM queue.producer_gaps(%1$L)$$, 'consume'),
 	(22, 'grant', $$SELECT queue.grant(%1$L, 'tap_other', 'send')$$, 'manage'),
-	(23, 'revoke', $$SELECT queue.revoke(%1$L, 'tap_other', 'consume')$$, 'manage');
+	(23, 'revoke', $$SELECT queue.revoke(%1$L, 'tap_other', 'consume')$$, 'manage'),
+	(24, 'pause', $$SELECT queue.pause(%1$L)$$, 'manage'),
+	(25, 'resume', $$SELECT queue.resume(%1$L)$$, 'manage');
 
--- 5 roles x 3 queues x 23 calls
+-- 5 roles x 3 queues x 25 calls
 SELECT is(pg_temp.try_as(r.role, format(c.sql, q.queue_name, 't_' || q.queue_name)),
 		  CASE WHEN EXISTS (SELECT 1 FROM tap_holds h
 							 WHERE h.role = r.role AND h.queue_name = q.queue_name
@@ -753,6 +755,7 @@ SELECT results_eq($$
 		('queue._check_access(text,text)'),
 		('queue._check_name(text,text)'),
 		('queue._check_options(interval,integer,interval,interval,interval,interval)'),
+		('queue._health(interval,interval)'),
 		('queue._may_see(text)'),
 		('queue._preloaded()'),
 		('queue._stats(text)'),
@@ -767,13 +770,16 @@ SELECT results_eq($$
 		('queue.extend(text,bigint,interval,integer)'),
 		('queue.has_queue_privilege(regrole,text,text)'),
 		('queue.has_queue_privilege(text,text)'),
+		('queue.health(interval,interval)'),
 		('queue.nack(text,bigint,interval,text,integer)'),
+		('queue.pause(text)'),
 		('queue.pop(text,integer)'),
 		('queue.producer_gaps(text)'),
 		('queue.publish(text,jsonb,jsonb,interval,text,text)'),
 		('queue.purge(text)'),
 		('queue.read(text,integer,interval,interval)'),
 		('queue.redrive(text,integer,bigint[])'),
+		('queue.resume(text)'),
 		('queue.revoke(text,name,text)'),
 		('queue.send(text,jsonb,jsonb,interval,text,text,integer,text,bigint)'),
 		('queue.send_batch(text,jsonb[],jsonb[],interval,text[],text[],integer)'),
@@ -853,10 +859,12 @@ SELECT results_eq($$
 		('queue.drop(text,boolean)'),
 		('queue.extend(text,bigint,interval,integer)'),
 		('queue.nack(text,bigint,interval,text,integer)'),
+		('queue.pause(text)'),
 		('queue.pop(text,integer)'),
 		('queue.purge(text)'),
 		('queue.read(text,integer,interval,interval)'),
 		('queue.redrive(text,integer,bigint[])'),
+		('queue.resume(text)'),
 		('queue.revoke(text,name,text)'),
 		('queue.send(text,jsonb,jsonb,interval,text,text,integer,text,bigint)'),
 		('queue.send_batch(text,jsonb[],jsonb[],interval,text[],text[],integer)'),

@@ -48,7 +48,23 @@ foreach my $from ('0.1.0', '0.2.0', '0.3.0', '0.4.0')
 	is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'queue'}),
 		$from, "installed $from");
 
+	# this library, before ALTER EXTENSION UPDATE: the old SQL's table
+	# privileges still say who may send (0.1.0 had no queue.grant)
+	if ($from ne '0.1.0')
+	{
+		$node->safe_psql('old', q{SELECT queue.grant('keyed', 'producer', 'send')});
+		is($node->safe_psql('old', q{SET ROLE producer; SELECT queue.send('keyed', '{"k":9}') > 0}), 't',
+			"before the update, a producer granted send by $from sends");
+		my ($r0, $o0, $e0) = $node->psql('old', q{SET ROLE stranger; SELECT queue.send('keyed', '{}')});
+		like($e0, qr/permission denied for queue "keyed"/, "before the update, a stranger cannot");
+	}
+
 	$node->safe_psql('old', 'ALTER EXTENSION queue UPDATE');
+	if ($from ne '0.1.0')
+	{
+		is($node->safe_psql('old', q{SET ROLE producer; SELECT queue.send('keyed', '{"k":10}') > 0}), 't',
+			"after the update, the producer's grant of $from still holds");
+	}
 	is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'queue'}),
 		$current, "updated from $from to $current");
 
