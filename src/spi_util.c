@@ -35,7 +35,18 @@ static int	nsaved = 0;
 static void
 spi_xact_callback(XactEvent event, void *arg)
 {
-	nsaved = 0;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			nsaved = 0;
+			break;
+		default:
+			break;
+	}
 }
 
 static void

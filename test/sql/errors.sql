@@ -388,3 +388,38 @@ SELECT pg_temp.state() = :'base' AS unchanged;
 SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('e');
 
 SELECT queue.drop('e');
+
+--
+-- Errors inside the statements the functions run as the extension's owner
+-- (here: the catalog lookup of a missing queue), caught by the caller 40
+-- times in one transaction: each subtransaction abort gives the caller's
+-- identity back and forgets what was switched (more than the 32 nested
+-- switches allowed), and the caller's own calls go on working as itself.
+--
+CREATE ROLE errors_caller;
+SELECT queue.create('e2');
+SELECT queue.grant('e2', 'errors_caller', 'send');
+SET ROLE errors_caller;
+DO $$
+DECLARE
+	caught integer := 0;
+BEGIN
+	FOR i IN 1 .. 40 LOOP
+		BEGIN
+			PERFORM queue.send('e2_missing', '{}');
+		EXCEPTION WHEN undefined_object THEN
+			caught := caught + 1;
+			IF current_user <> 'errors_caller' THEN
+				RAISE EXCEPTION 'running as % after a caught error', current_user;
+			END IF;
+		END;
+	END LOOP;
+	RAISE NOTICE 'caught %, still %, sent %', caught, current_user,
+		queue.send('e2', '{}') IS NOT NULL;
+END
+$$;
+SELECT current_user;
+RESET ROLE;
+SELECT queue.drop('e2');
+DROP OWNED BY errors_caller;
+DROP ROLE errors_caller;
