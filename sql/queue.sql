@@ -958,13 +958,11 @@ BEGIN
 			RETURN QUERY SELECT 'warning', NULL::text, 'worker_disabled',
 				'queue.worker_enabled is off: nothing is dead-lettered after a timeout or purged after its retention',
 				NULL::numeric, 'SET queue.worker_enabled = on in postgresql.conf and reload';
-		ELSIF w.last_run IS NULL
-			  OR w.last_run OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp()
+		ELSIF w.last_run OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp()
 				 OPERATOR(pg_catalog.-) GREATEST(interval '1 minute',
 					pg_catalog.current_setting('queue.worker_interval')::interval OPERATOR(pg_catalog.*) 10)) THEN
 			RETURN QUERY SELECT 'critical', NULL::text, 'worker_stalled',
-				format('the worker (pid %s) has not finished a step since %s', w.pid,
-					   coalesce(w.last_run::text, 'it started')),
+				format('the worker (pid %s) has not finished a step since %s', w.pid, w.last_run),
 				pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) w.last_run)::numeric, 1),
 				'look at what the worker waits for in pg_stat_activity and pg_locks';
 		END IF;

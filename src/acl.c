@@ -267,6 +267,21 @@ legacy_privileges_of(const char *name, Oid role)
 	return mask;
 }
 
+static QueuePrivilege
+privilege_from_text(const char *priv)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(privilege_names); i++)
+		if (strcmp(priv, privilege_names[i]) == 0)
+			return (QueuePrivilege) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown queue privilege \"%s\"", priv),
+			 errhint("The privileges are send, consume and manage.")));
+	return QPRIV_SEND;			/* keep the compiler quiet */
+}
+
 /*
  * queue_privileges_of
  *		The privileges role holds on a queue, as a mask of PRIV_BIT: all of
@@ -312,13 +327,10 @@ queue_privileges_of(const char *name, Oid seqid, Oid role)
 		bool		isnull;
 		Oid			grantee = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
 		char	   *priv = SPI_getvalue(tuple, desc, 2);
-		int			j;
 
-		if (!has_privs_of_role(role, grantee) || !anchor_held(grantee, seqid))
-			continue;
-		for (j = 0; j < lengthof(privilege_names); j++)
-			if (priv != NULL && strcmp(priv, privilege_names[j]) == 0)
-				mask |= PRIV_BIT(j);
+		/* (the table's CHECK allows only the three names) */
+		if (has_privs_of_role(role, grantee) && anchor_held(grantee, seqid))
+			mask |= PRIV_BIT(privilege_from_text(priv));
 	}
 	queue_spi_finish();
 	if (mask & PRIV_BIT(QPRIV_MANAGE))
@@ -393,21 +405,6 @@ queue_require_relid(Oid relid, QueuePrivilege priv)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("relation %u is not the message table of a queue", relid)));
 	queue_require(queue_lookup(relname + 2), priv);
-}
-
-static QueuePrivilege
-privilege_from_text(const char *priv)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(privilege_names); i++)
-		if (strcmp(priv, privilege_names[i]) == 0)
-			return (QueuePrivilege) i;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown queue privilege \"%s\"", priv),
-			 errhint("The privileges are send, consume and manage.")));
-	return QPRIV_SEND;			/* keep the compiler quiet */
 }
 
 /*

@@ -190,8 +190,7 @@ foreach my $db ('old', 'old_restored', 'fresh', 'fresh_restored')
 }
 is($node->safe_psql('fresh', q{SELECT queue.has_queue_privilege('r_send', 'a', 'send')}), 'f',
 	'DROP OWNED ends the role\'s queue privileges');
-$node->safe_psql('postgres', 'DROP ROLE r_send');
-pass('then DROP ROLE succeeds');
+is($node->psql('postgres', 'DROP ROLE r_send'), 0, 'then DROP ROLE succeeds');
 my $dump = $node->basedir . '/after_drop.dump';
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('fresh') ],
 	'pg_dump after the role is gone');
