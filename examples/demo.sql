@@ -54,7 +54,7 @@ SELECT queue.send('orders', jsonb_build_object('order_id', :doomed_order_id)) AS
 ROLLBACK;
 SELECT (SELECT count(*) FROM orders) AS orders,
        ready AS messages_ready
-  FROM queue.stats('orders');
+  FROM queue.stats('orders', exact => true);
 
 \echo
 \echo '== 4. Consumer: read, do the work, ack -- all in one transaction'
@@ -96,12 +96,12 @@ SELECT id, delivery_count FROM queue.read('orders', 10, '30 seconds');
 
 \echo
 \echo '   stats: nothing ready, one message waiting (in flight or delayed), none dead'
-SELECT ready, in_flight, delayed, dead FROM queue.stats('orders');
+SELECT ready, in_flight, delayed, dead FROM queue.stats('orders', exact => true);
 
 \echo
-\echo '== 6. queue.stats(''orders'')'
+\echo '== 6. queue.stats(''orders'', exact => true)'
 \x on
-SELECT * FROM queue.stats('orders');
+SELECT * FROM queue.stats('orders', exact => true);
 \x off
 \echo
 \echo 'Done. More in README.md.'

@@ -133,6 +133,15 @@ RETURNS boolean
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_manage';
 
+CREATE FUNCTION queue._space(relid oid, OUT heap_bytes bigint, OUT free_share float8)
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_space_sql';
+CREATE FUNCTION queue._sleepers(relid oid)
+RETURNS integer
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_sleepers_sql';
 CREATE FUNCTION queue._health(max_ready_age interval, max_xact_age interval)
 RETURNS TABLE (severity text, queue_name text, finding text, detail text,
 			   figure numeric, action text)
@@ -143,6 +152,8 @@ DECLARE
 	w record;
 	x record;
 	q record;
+	sp record;
+	sleepers integer;
 	have_worker boolean;
 BEGIN
 	IF max_ready_age IS NULL OR max_xact_age IS NULL THEN
@@ -260,6 +271,25 @@ BEGIN
 					q.dead_tup::numeric,
 					'if it stays, something holds back the xmin horizon (see the xmin_ findings); vacuum and the worker''s compaction clean up once it is gone';
 			END IF;
+			/* a table that is mostly free space: the worker compacts it
+			 * at 75% when at most queue.compact_max_live is left */
+			SELECT * INTO sp FROM queue._space(q.relid);
+			IF sp.heap_bytes OPERATOR(pg_catalog.>=) 8388608
+			   AND sp.free_share OPERATOR(pg_catalog.>=) 0.5 THEN
+				RETURN QUERY SELECT 'warning', q.name, 'bloat',
+					format('its message table is %s, about %s%% of it free space',
+						   pg_catalog.pg_size_pretty(sp.heap_bytes),
+						   round((sp.free_share OPERATOR(pg_catalog.*) 100)::numeric)),
+					round((sp.free_share OPERATOR(pg_catalog.*) 100)::numeric, 1),
+					'the worker compacts it once three quarters are free and at most queue.compact_max_live is left to copy; before that, VACUUM FULL in a quiet moment gives the space back';
+			END IF;
+			sleepers := queue._sleepers(q.relid);
+			IF sleepers OPERATOR(pg_catalog.>) 0 THEN
+				RETURN QUERY SELECT 'info', q.name, 'long_polls',
+					format('%s long polls wait for messages', sleepers),
+					sleepers::numeric,
+					'nothing: consumers are connected and idle'::text;
+			END IF;
 			RETURN QUERY EXECUTE format(
 				'SELECT ''warning''::text, $1, ''ready_age''::text, '
 				'       format(''the oldest ready message (id %%s) has waited %%s'', m.id, '
@@ -304,53 +334,381 @@ CREATE OR REPLACE VIEW queue.queues AS
 	  FROM queue.registry r
 	 WHERE queue._may_see(r.queue_name);
 
-CREATE OR REPLACE FUNCTION queue._stats(which text)
+/* stats: counts measured by the worker, exact on request (src/measure.c) */
+DROP FUNCTION queue.stats(text);
+DROP FUNCTION queue._stats(text);
+
+CREATE FUNCTION queue._count(queue_name text,
+	OUT ready bigint, OUT in_flight bigint, OUT delayed bigint, OUT dead bigint,
+	OUT archived bigint, OUT oldest_ready timestamptz, OUT next_change timestamptz,
+	OUT as_of timestamptz)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	as_of := clock_timestamp();
+	/* the message table is locked first (it comes first), as queue.alter does */
+	EXECUTE format(
+		'SELECT m.ready, m.in_flight, m.delayed, d.dead, a.archived, m.oldest_ready, '
+		'       m.next_change '
+		'  FROM (SELECT count(*) FILTER (WHERE visible_at <= $1) AS ready, '
+		'               count(*) FILTER (WHERE visible_at > $1 AND leased) AS in_flight, '
+		'               count(*) FILTER (WHERE visible_at > $1 AND NOT leased) AS delayed, '
+		'               min(enqueued_at) FILTER (WHERE visible_at <= $1) AS oldest_ready, '
+		'               min(visible_at) FILTER (WHERE visible_at > $1) AS next_change '
+		'          FROM queue.%1$I) m, '
+		'       (SELECT count(*) AS dead FROM queue.%2$I) d, '
+		'       (SELECT count(*) AS archived FROM queue.%3$I) a',
+		'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name)
+		INTO ready, in_flight, delayed, dead, archived, oldest_ready, next_change
+		USING as_of;
+END
+$$;
+CREATE FUNCTION queue._measured(relid oid,
+	OUT ready bigint, OUT in_flight bigint, OUT delayed bigint, OUT dead bigint,
+	OUT archived bigint, OUT oldest_ready_age interval, OUT as_of timestamptz,
+	OUT sent_total bigint, OUT acked_total bigint, OUT dead_total bigint)
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_measured_sql';
+CREATE FUNCTION queue._set_measured(relid oid, ready bigint, in_flight bigint,
+	delayed bigint, dead bigint, archived bigint, oldest_ready timestamptz,
+	next_change timestamptz, began timestamptz)
+RETURNS void
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_set_measured_sql';
+CREATE FUNCTION queue._stats(which text, exact boolean)
 RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
 			   dead bigint, archived bigint, oldest_ready_age interval,
-			   sent_total bigint, acked_total bigint, dead_total bigint)
-LANGUAGE plpgsql STABLE
+			   sent_total bigint, acked_total bigint, dead_total bigint,
+			   as_of timestamptz)
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	qname text;
+	relid oid;
+	m record;
+	c record;
+	monitor boolean := NOT exact
+		AND pg_catalog.pg_has_role('pg_read_all_stats'::pg_catalog.name, 'USAGE'::pg_catalog.text);
+	may_count boolean;
 BEGIN
-	/* one queue needs consume on it; all queues are those the caller may
-	 * consume from */
-	IF which IS NOT NULL THEN
+	IF exact IS NULL THEN
+		RAISE EXCEPTION 'exact must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	/*
+	 * One queue needs consume on it; all queues are those the caller may
+	 * consume from.  Without exact, a role with the privileges of
+	 * pg_read_all_stats sees every queue's counts (not its messages).
+	 */
+	IF which IS NOT NULL AND NOT monitor THEN
 		PERFORM queue._check_access(which, 'consume'::pg_catalog.text);
+	ELSIF which IS NOT NULL THEN
+		PERFORM queue._check_name(which);
+		IF NOT EXISTS (SELECT 1 FROM queue.queues r
+						WHERE r.queue_name OPERATOR(pg_catalog.=) which) THEN
+			RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
+		END IF;
 	END IF;
 	FOR qname IN
 		SELECT r.queue_name FROM queue.queues r
 		 WHERE (which IS NULL
-				AND queue.has_queue_privilege(r.queue_name, 'consume'::pg_catalog.text))
+				AND (monitor OR queue.has_queue_privilege(r.queue_name, 'consume'::pg_catalog.text)))
 			OR r.queue_name OPERATOR(pg_catalog.=) which
 		 ORDER BY r.queue_name
 	LOOP
-		/*
-		 * The message table is locked first (it comes first in FROM), as
-		 * queue.alter locks it; a queue dropped since the loop began is
-		 * left out.
-		 */
+		relid := pg_catalog.to_regclass(format('queue.%I', 'q_' || qname))::oid;
 		BEGIN
-			RETURN QUERY EXECUTE format(
-				'SELECT $1, m.ready, m.in_flight, m.delayed, d.dead, a.archived, '
-				'       m.oldest_ready_age, t.sent_total, t.acked_total, t.dead_total '
-				'  FROM (SELECT count(*) FILTER (WHERE visible_at <= $2) AS ready, '
-				'               count(*) FILTER (WHERE visible_at > $2 AND leased) AS in_flight, '
-				'               count(*) FILTER (WHERE visible_at > $2 AND NOT leased) AS delayed, '
-				'               $2 - min(enqueued_at) FILTER (WHERE visible_at <= $2) '
-				'                 AS oldest_ready_age '
-				'          FROM queue.%1$I) m, '
-				'       (SELECT count(*) AS dead FROM queue.%2$I) d, '
-				'       (SELECT count(*) AS archived FROM queue.%3$I) a, '
-				'       queue._totals($3) t',
-				'q_' || qname, 'dl_' || qname, 'a_' || qname)
-				USING qname, clock_timestamp(),
-					  pg_catalog.to_regclass(format('queue.%I', 'q_' || qname))::oid;
+			IF relid IS NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'undefined_table';
+			END IF;
+			SELECT * INTO m FROM queue._measured(relid);
+			queue_name := qname;
+			sent_total := m.sent_total;
+			acked_total := m.acked_total;
+			dead_total := m.dead_total;
+			may_count := exact OR queue.has_queue_privilege(qname, 'consume'::pg_catalog.text);
+			IF m.as_of IS NULL AND NOT may_count THEN
+				/* not measured yet, and not the caller's to count */
+				ready := NULL; in_flight := NULL; delayed := NULL; dead := NULL;
+				archived := NULL; oldest_ready_age := NULL; as_of := NULL;
+			ELSIF exact OR m.as_of IS NULL THEN
+				SELECT * INTO c FROM queue._count(qname);
+				ready := c.ready; in_flight := c.in_flight; delayed := c.delayed;
+				dead := c.dead; archived := c.archived;
+				oldest_ready_age := c.as_of - c.oldest_ready;
+				as_of := c.as_of;
+			ELSE
+				ready := m.ready; in_flight := m.in_flight; delayed := m.delayed;
+				dead := m.dead; archived := m.archived;
+				oldest_ready_age := m.oldest_ready_age;
+				as_of := m.as_of;
+			END IF;
+			RETURN NEXT;
 		EXCEPTION WHEN undefined_table OR undefined_object THEN
+			/* dropped since the loop began */
 			IF which IS NOT NULL THEN
 				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
 			END IF;
+		END;
+	END LOOP;
+END
+$$;
+CREATE FUNCTION queue.stats(queue_name text DEFAULT NULL, exact boolean DEFAULT false)
+RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
+			   dead bigint, archived bigint, oldest_ready_age interval,
+			   sent_total bigint, acked_total bigint, dead_total bigint,
+			   as_of timestamptz)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM queue._stats($1, $2) $$;
+CREATE VIEW queue.metrics AS
+	SELECT s.queue_name, v.metric, v.kind, v.value, s.as_of
+	  FROM queue.stats() s,
+		   LATERAL (VALUES
+			('messages_ready', 'gauge', s.ready::float8),
+			('messages_in_flight', 'gauge', s.in_flight::float8),
+			('messages_delayed', 'gauge', s.delayed::float8),
+			('dead_letters', 'gauge', s.dead::float8),
+			('archived', 'gauge', s.archived::float8),
+			('oldest_ready_age_seconds', 'gauge',
+			 COALESCE(pg_catalog.date_part('epoch', s.oldest_ready_age), 0)::float8),
+			('sent_total', 'counter', s.sent_total::float8),
+			('acked_total', 'counter', s.acked_total::float8),
+			('dead_total', 'counter', s.dead_total::float8)
+		   ) AS v(metric, kind, value);
+GRANT SELECT ON queue.metrics TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION queue._worker_step(batch integer,
+	OUT dead_lettered bigint, OUT purged bigint, OUT forgotten bigint,
+	OUT failures_counted bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	dq record;
+	m record;
+	n bigint;
+	relid oid;
+	due boolean;
+	counted oid[] := '{}';
+	new_count integer;
+	added integer;
+	lowest bigint;
+	next_due timestamptz;
+BEGIN
+	dead_lettered := 0;
+	purged := 0;
+	forgotten := 0;
+	failures_counted := 0;
+
+	FOR r IN
+		SELECT f.relid, f.id, f.failures, f.at_least, q.queue_name, q.max_deliveries
+		  FROM queue._failed_deliveries(batch) f
+		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) f.relid
+		  JOIN queue.registry q
+		    ON c.relname OPERATOR(pg_catalog.=) ('q_' OPERATOR(pg_catalog.||) q.queue_name)::pg_catalog.name
+		   AND c.relnamespace OPERATOR(pg_catalog.=) 'queue'::pg_catalog.regnamespace
+	LOOP
+		BEGIN
+			/*
+			 * Not while the message is handed out to another consumer (its
+			 * receipt must stay valid) or locked by one (no waiting): then
+			 * the failure is counted in a later step.
+			 */
+			EXECUTE format(
+				'UPDATE queue.%1$I m'
+				'   SET delivery_count = GREATEST(m.delivery_count + $2, $3 + $2) '
+				'  FROM (SELECT id, delivery_count FROM queue.%1$I WHERE id = $1'
+				'          AND NOT (leased AND visible_at > clock_timestamp())'
+				'        FOR UPDATE SKIP LOCKED) old'
+				' WHERE m.id = old.id '
+				'RETURNING m.delivery_count, m.delivery_count - old.delivery_count',
+				'q_' || r.queue_name)
+				INTO new_count, added USING r.id, r.failures, r.at_least;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			IF n OPERATOR(pg_catalog.>) 0 THEN
+				failures_counted := failures_counted + added;
+			END IF;
+			/* it has now had its last delivery: sweep its queue */
+			IF n OPERATOR(pg_catalog.>) 0 AND r.max_deliveries OPERATOR(pg_catalog.>) 0
+			   AND new_count OPERATOR(pg_catalog.>=) r.max_deliveries THEN
+				counted := counted OPERATOR(pg_catalog.||) r.relid;
+			END IF;
+			IF n OPERATOR(pg_catalog.=) 0 THEN
+				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I WHERE id = $1)',
+							   'q_' || r.queue_name)
+					INTO due USING r.id;
+				IF due THEN
+					PERFORM queue._requeue_failure(r.relid, r.id, r.failures, r.at_least);
+				END IF;
+			END IF;
+		EXCEPTION WHEN undefined_table THEN
+			NULL;
+		END;
+	END LOOP;
+
+	/*
+	 * The queues that need something (src/schedule.c): all of them once a
+	 * minute and outside the background worker, otherwise those whose
+	 * sweep is due, whose housekeeping tables may hold rows, or on which
+	 * readers sleep.
+	 */
+	FOR dq IN
+		SELECT * FROM queue._due_queues(counted, queue._full_pass_due()) AS due_queue
+		 ORDER BY due_queue.queue_name
+	LOOP
+		BEGIN
+			/*
+			 * The options as they are now, with a new snapshot: the queue
+			 * may have been dropped, or dropped and made again with other
+			 * options and tables, since the step began.
+			 */
+			SELECT * INTO r FROM queue.registry q
+			 WHERE q.queue_name OPERATOR(pg_catalog.=) dq.queue_name;
+			CONTINUE WHEN NOT FOUND
+				OR pg_catalog.to_regclass(format('queue.%I', 'q_' || dq.queue_name))::oid
+				   IS DISTINCT FROM dq.relid;
+			relid := dq.relid;
+			IF r.max_deliveries OPERATOR(pg_catalog.>) 0
+			   AND (dq.due OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN
+				EXECUTE format(
+					'WITH dead AS ('
+					'  DELETE FROM queue.%1$I m WHERE m.id IN ('
+					'    SELECT id FROM queue.%1$I'
+					'     WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
+					'     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)'
+					'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
+					'            m.group_key, m.idempotency_key, m.priority) '
+					', gone AS ('
+					'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+					'                        reason, group_key, idempotency_key, priority) '
+					'SELECT id, body, headers, delivery_count, enqueued_at, $3, group_key,'
+					'       idempotency_key, priority FROM dead'
+					'  RETURNING id) '
+					'SELECT count(*), min(id) FROM gone',
+					'q_' || r.queue_name, 'dl_' || r.queue_name)
+					INTO n, lowest
+					USING r.max_deliveries, batch,
+						  format('delivered %s times without an ack', r.max_deliveries);
+				IF n OPERATOR(pg_catalog.>) 0 THEN
+					dead_lettered := dead_lettered + n;
+					PERFORM queue._count_dead(relid, n);
+					/* ordered: the next messages of their groups are free */
+					IF r.ordered THEN
+						PERFORM queue._rewind(relid, lowest, false);
+					END IF;
+				END IF;
+				/*
+				 * What is left: last-chance deliveries still in flight come
+				 * due when their timeouts run out; rows skipped (locked, or
+				 * past the batch) are due at once.
+				 */
+				EXECUTE format('SELECT min(visible_at) FROM queue.%I WHERE delivery_count >= $1',
+							   'q_' || r.queue_name)
+					INTO next_due USING r.max_deliveries;
+				IF n OPERATOR(pg_catalog.>=) batch THEN
+					next_due := '-infinity'::pg_catalog.timestamptz;
+				END IF;
+				IF next_due IS NOT NULL THEN
+					PERFORM queue._sweep_at(relid, next_due);
+				END IF;
+			END IF;
+
+			/*
+			 * The tables below are empty for most queues: a table of no
+			 * pages (never written, or truncated by vacuum) is skipped
+			 * without planning a statement for it.
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'a_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I a WHERE a.id IN ('
+					'  SELECT id FROM queue.%1$I'
+					'   WHERE $1::interval IS NULL OR acked_at < clock_timestamp() - $1'
+					'   ORDER BY acked_at LIMIT $2)',
+					'a_' || r.queue_name)
+					USING r.retention, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				purged := purged + n;
+			END IF;
+
+			/*
+			 * Idempotency keys past the window; the age is checked again on
+			 * the row deleted, which a send may have claimed again meanwhile.
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'k_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I k WHERE k.key IN ('
+					'  SELECT key FROM queue.%1$I'
+					'   WHERE created_at < clock_timestamp() - $1'
+					'   ORDER BY created_at LIMIT $2)'
+					'  AND k.created_at < clock_timestamp() - $1',
+					'k_' || r.queue_name)
+					USING r.dedup_window, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				forgotten := forgotten + n;
+			END IF;
+
+			/* sequence numbers of producers silent for the window */
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'p_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I p WHERE (p.producer, p.seq) IN ('
+					'  SELECT producer, seq FROM queue.%1$I'
+					'   WHERE producer IN (SELECT producer FROM queue.%1$I'
+					'                       GROUP BY producer'
+					'                      HAVING max(seen_at) < clock_timestamp() - $1)'
+					'   LIMIT $2)',
+					'p_' || r.queue_name)
+					USING r.dedup_window, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				forgotten := forgotten + n;
+			END IF;
+
+			/* the counts of queue.stats and queue.metrics (src/measure.c) */
+			IF (dq.due OPERATOR(pg_catalog.&) 16) OPERATOR(pg_catalog.<>) 0 THEN
+				SELECT * INTO m FROM queue._count(r.queue_name);
+				PERFORM queue._set_measured(relid, m.ready, m.in_flight, m.delayed,
+											m.dead, m.archived, m.oldest_ready,
+											m.next_change, m.as_of);
+			END IF;
+
+			/*
+			 * A table left mostly free space by a held snapshot or a
+			 * backlog, now drained and vacuumed: rewrite it, which gives
+			 * the space back (its lock is waited for lock_timeout at most).
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 8) OPERATOR(pg_catalog.<>) 0 THEN
+				EXECUTE format('CLUSTER queue.%I USING %I', 'q_' || r.queue_name,
+							   'qpk_' || r.queue_name);
+				RAISE LOG 'queue: compacted the message table of queue "%"', r.queue_name;
+			END IF;
+
+			/* readers asleep while a delay or visibility timeout ran out */
+			IF (dq.due OPERATOR(pg_catalog.&) 4) OPERATOR(pg_catalog.<>) 0 THEN
+				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I'
+							   ' WHERE visible_at <= clock_timestamp())',
+							   'q_' || r.queue_name)
+					INTO due;
+				IF due THEN
+					PERFORM queue._wake(relid);
+				END IF;
+			END IF;
+		EXCEPTION
+			WHEN undefined_table OR lock_not_available THEN
+				NULL;
+			WHEN OTHERS THEN
+				/* one queue's trouble must not stop the others' housekeeping */
+				RAISE WARNING 'queue: worker step on queue "%" failed: %', r.queue_name, SQLERRM
+					USING ERRCODE = SQLSTATE;
 		END;
 	END LOOP;
 END
@@ -572,7 +930,9 @@ $$;
 REVOKE SELECT ON queue.registry, queue.bindings, queue.grants FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION queue._forget_unanchored(), queue._on_drop_owned(),
-	queue._pause_impl(text), queue._resume_impl(text) FROM PUBLIC;
+	queue._pause_impl(text), queue._resume_impl(text),
+	queue._set_measured(oid, bigint, bigint, bigint, bigint, bigint, timestamptz,
+						timestamptz, timestamptz) FROM PUBLIC;
 
 /*
  * Grants made by this script were recorded as initial privileges, which
@@ -630,8 +990,8 @@ COMMENT ON FUNCTION queue.redrive(text, integer, bigint[]) IS
 'Move dead letters back into the queue (all, the first quantity, or the given ids) with delivery_count 0; returns how many. Needs manage.';
 COMMENT ON FUNCTION queue.health(interval, interval) IS
 'What is wrong, one row per finding, worst first: a worker missing, stalled or failing; what holds back the xmin horizon (transactions, prepared transactions, replication slots, standbys); per queue the caller may consume from, dead rows, the oldest ready message against max_ready_age, recent dead letters, a pause.';
-COMMENT ON FUNCTION queue.stats(text) IS
-'One row per queue: ready, in flight, delayed, dead, archived, oldest ready age, sent/acked/dead totals. Without an argument, every queue the caller may consume from. Needs consume.';
+COMMENT ON FUNCTION queue.stats(text, boolean) IS
+'One row per queue: ready, in flight, delayed, dead, archived, oldest ready age, sent/acked/dead totals, and as_of: the counts are the worker''s last measurement unless exact is true. Without a queue name, every queue the caller may consume from. Needs consume, or the privileges of pg_read_all_stats (not with exact).';
 COMMENT ON FUNCTION queue.bind(text, text) IS
 'Bind a queue to a topic: queue.publish to the topic sends it a copy. Needs manage on the queue.';
 COMMENT ON FUNCTION queue.unbind(text, text) IS
@@ -686,8 +1046,20 @@ COMMENT ON FUNCTION queue._resume_impl(text) IS
 'Internal: the work of queue.resume, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._redrive_impl(text, integer, bigint[]) IS
 'Internal: the work of queue.redrive, run as the extension''s owner; not executable by PUBLIC.';
-COMMENT ON FUNCTION queue._stats(text) IS
-'Internal: the rows of queue.stats for one queue, or (NULL) every queue the caller may consume from.';
+COMMENT ON VIEW queue.metrics IS
+'queue.stats() as one row per queue and metric (kind: counter or gauge), for monitoring systems.';
+COMMENT ON FUNCTION queue._space(oid) IS
+'Internal: the size of a queue''s message table and the share of it that is free space, measured on 64 pages. Needs consume.';
+COMMENT ON FUNCTION queue._sleepers(oid) IS
+'Internal: how many long polls wait on a queue (at most; exact unless another queue''s readers share its wait slot).';
+COMMENT ON FUNCTION queue._stats(text, boolean) IS
+'Internal: the rows of queue.stats for one queue, or (NULL) every queue the caller may see the counts of.';
+COMMENT ON FUNCTION queue._count(text) IS
+'Internal: one queue''s counts by state, exactly as the caller''s snapshot sees them (a scan), and when the split changes next.';
+COMMENT ON FUNCTION queue._measured(oid) IS
+'Internal: the worker''s last measurement of a queue (NULLs before the first) and its counters. Needs consume or the privileges of pg_read_all_stats.';
+COMMENT ON FUNCTION queue._set_measured(oid, bigint, bigint, bigint, bigint, bigint, timestamptz, timestamptz, timestamptz) IS
+'Internal: keep a measurement of the worker''s for queue.stats.';
 COMMENT ON FUNCTION queue._preloaded() IS
 'Internal: whether the library was loaded by shared_preload_libraries.';
 COMMENT ON FUNCTION queue._worker_wake() IS

@@ -851,50 +851,128 @@ AS 'MODULE_PATHNAME', 'queue_manage';
  * ---------------------------------------------------------------------
  */
 
-CREATE FUNCTION queue._stats(which text)
+/*
+ * One queue's counts, exactly as the caller's snapshot sees them, split by
+ * the clock now: a scan of its message, dead-letter and archive tables.
+ * Also when the first message not visible now becomes visible (the split
+ * changes then).  queue.stats(q, exact => true), and the worker's
+ * measurements (src/measure.c).
+ */
+CREATE FUNCTION queue._count(queue_name text,
+	OUT ready bigint, OUT in_flight bigint, OUT delayed bigint, OUT dead bigint,
+	OUT archived bigint, OUT oldest_ready timestamptz, OUT next_change timestamptz,
+	OUT as_of timestamptz)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	as_of := clock_timestamp();
+	/* the message table is locked first (it comes first), as queue.alter does */
+	EXECUTE format(
+		'SELECT m.ready, m.in_flight, m.delayed, d.dead, a.archived, m.oldest_ready, '
+		'       m.next_change '
+		'  FROM (SELECT count(*) FILTER (WHERE visible_at <= $1) AS ready, '
+		'               count(*) FILTER (WHERE visible_at > $1 AND leased) AS in_flight, '
+		'               count(*) FILTER (WHERE visible_at > $1 AND NOT leased) AS delayed, '
+		'               min(enqueued_at) FILTER (WHERE visible_at <= $1) AS oldest_ready, '
+		'               min(visible_at) FILTER (WHERE visible_at > $1) AS next_change '
+		'          FROM queue.%1$I) m, '
+		'       (SELECT count(*) AS dead FROM queue.%2$I) d, '
+		'       (SELECT count(*) AS archived FROM queue.%3$I) a',
+		'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name)
+		INTO ready, in_flight, delayed, dead, archived, oldest_ready, next_change
+		USING as_of;
+END
+$$;
+
+/* The worker's last measurement of a queue, and its counters (src/measure.c). */
+CREATE FUNCTION queue._measured(relid oid,
+	OUT ready bigint, OUT in_flight bigint, OUT delayed bigint, OUT dead bigint,
+	OUT archived bigint, OUT oldest_ready_age interval, OUT as_of timestamptz,
+	OUT sent_total bigint, OUT acked_total bigint, OUT dead_total bigint)
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_measured_sql';
+
+CREATE FUNCTION queue._set_measured(relid oid, ready bigint, in_flight bigint,
+	delayed bigint, dead bigint, archived bigint, oldest_ready timestamptz,
+	next_change timestamptz, began timestamptz)
+RETURNS void
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_set_measured_sql';
+
+CREATE FUNCTION queue._stats(which text, exact boolean)
 RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
 			   dead bigint, archived bigint, oldest_ready_age interval,
-			   sent_total bigint, acked_total bigint, dead_total bigint)
-LANGUAGE plpgsql STABLE
+			   sent_total bigint, acked_total bigint, dead_total bigint,
+			   as_of timestamptz)
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	qname text;
+	relid oid;
+	m record;
+	c record;
+	monitor boolean := NOT exact
+		AND pg_catalog.pg_has_role('pg_read_all_stats'::pg_catalog.name, 'USAGE'::pg_catalog.text);
+	may_count boolean;
 BEGIN
-	/* one queue needs consume on it; all queues are those the caller may
-	 * consume from */
-	IF which IS NOT NULL THEN
+	IF exact IS NULL THEN
+		RAISE EXCEPTION 'exact must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	/*
+	 * One queue needs consume on it; all queues are those the caller may
+	 * consume from.  Without exact, a role with the privileges of
+	 * pg_read_all_stats sees every queue's counts (not its messages).
+	 */
+	IF which IS NOT NULL AND NOT monitor THEN
 		PERFORM queue._check_access(which, 'consume'::pg_catalog.text);
+	ELSIF which IS NOT NULL THEN
+		PERFORM queue._check_name(which);
+		IF NOT EXISTS (SELECT 1 FROM queue.queues r
+						WHERE r.queue_name OPERATOR(pg_catalog.=) which) THEN
+			RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
+		END IF;
 	END IF;
 	FOR qname IN
 		SELECT r.queue_name FROM queue.queues r
 		 WHERE (which IS NULL
-				AND queue.has_queue_privilege(r.queue_name, 'consume'::pg_catalog.text))
+				AND (monitor OR queue.has_queue_privilege(r.queue_name, 'consume'::pg_catalog.text)))
 			OR r.queue_name OPERATOR(pg_catalog.=) which
 		 ORDER BY r.queue_name
 	LOOP
-		/*
-		 * The message table is locked first (it comes first in FROM), as
-		 * queue.alter locks it; a queue dropped since the loop began is
-		 * left out.
-		 */
+		relid := pg_catalog.to_regclass(format('queue.%I', 'q_' || qname))::oid;
 		BEGIN
-			RETURN QUERY EXECUTE format(
-				'SELECT $1, m.ready, m.in_flight, m.delayed, d.dead, a.archived, '
-				'       m.oldest_ready_age, t.sent_total, t.acked_total, t.dead_total '
-				'  FROM (SELECT count(*) FILTER (WHERE visible_at <= $2) AS ready, '
-				'               count(*) FILTER (WHERE visible_at > $2 AND leased) AS in_flight, '
-				'               count(*) FILTER (WHERE visible_at > $2 AND NOT leased) AS delayed, '
-				'               $2 - min(enqueued_at) FILTER (WHERE visible_at <= $2) '
-				'                 AS oldest_ready_age '
-				'          FROM queue.%1$I) m, '
-				'       (SELECT count(*) AS dead FROM queue.%2$I) d, '
-				'       (SELECT count(*) AS archived FROM queue.%3$I) a, '
-				'       queue._totals($3) t',
-				'q_' || qname, 'dl_' || qname, 'a_' || qname)
-				USING qname, clock_timestamp(),
-					  pg_catalog.to_regclass(format('queue.%I', 'q_' || qname))::oid;
+			IF relid IS NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'undefined_table';
+			END IF;
+			SELECT * INTO m FROM queue._measured(relid);
+			queue_name := qname;
+			sent_total := m.sent_total;
+			acked_total := m.acked_total;
+			dead_total := m.dead_total;
+			may_count := exact OR queue.has_queue_privilege(qname, 'consume'::pg_catalog.text);
+			IF m.as_of IS NULL AND NOT may_count THEN
+				/* not measured yet, and not the caller's to count */
+				ready := NULL; in_flight := NULL; delayed := NULL; dead := NULL;
+				archived := NULL; oldest_ready_age := NULL; as_of := NULL;
+			ELSIF exact OR m.as_of IS NULL THEN
+				SELECT * INTO c FROM queue._count(qname);
+				ready := c.ready; in_flight := c.in_flight; delayed := c.delayed;
+				dead := c.dead; archived := c.archived;
+				oldest_ready_age := c.as_of - c.oldest_ready;
+				as_of := c.as_of;
+			ELSE
+				ready := m.ready; in_flight := m.in_flight; delayed := m.delayed;
+				dead := m.dead; archived := m.archived;
+				oldest_ready_age := m.oldest_ready_age;
+				as_of := m.as_of;
+			END IF;
+			RETURN NEXT;
 		EXCEPTION WHEN undefined_table OR undefined_object THEN
+			/* dropped since the loop began */
 			IF which IS NOT NULL THEN
 				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
 			END IF;
@@ -905,18 +983,55 @@ $$;
 
 /* The public face of queue._stats (an argument may share its name with a
  * result column in SQL functions only). */
-CREATE FUNCTION queue.stats(queue_name text DEFAULT NULL)
+CREATE FUNCTION queue.stats(queue_name text DEFAULT NULL, exact boolean DEFAULT false)
 RETURNS TABLE (queue_name text, ready bigint, in_flight bigint, delayed bigint,
 			   dead bigint, archived bigint, oldest_ready_age interval,
-			   sent_total bigint, acked_total bigint, dead_total bigint)
-LANGUAGE sql STABLE
+			   sent_total bigint, acked_total bigint, dead_total bigint,
+			   as_of timestamptz)
+LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM queue._stats($1) $$;
+AS $$ SELECT * FROM queue._stats($1, $2) $$;
+
+/*
+ * queue.stats, one row per queue and metric, for a monitoring system:
+ * counters are totals since the server started (a restart starts them
+ * again from zero, as Prometheus expects of a counter), gauges are values
+ * as of as_of.
+ */
+CREATE VIEW queue.metrics AS
+	SELECT s.queue_name, v.metric, v.kind, v.value, s.as_of
+	  FROM queue.stats() s,
+		   LATERAL (VALUES
+			('messages_ready', 'gauge', s.ready::float8),
+			('messages_in_flight', 'gauge', s.in_flight::float8),
+			('messages_delayed', 'gauge', s.delayed::float8),
+			('dead_letters', 'gauge', s.dead::float8),
+			('archived', 'gauge', s.archived::float8),
+			('oldest_ready_age_seconds', 'gauge',
+			 COALESCE(pg_catalog.date_part('epoch', s.oldest_ready_age), 0)::float8),
+			('sent_total', 'counter', s.sent_total::float8),
+			('acked_total', 'counter', s.acked_total::float8),
+			('dead_total', 'counter', s.dead_total::float8)
+		   ) AS v(metric, kind, value);
 
 /* ---------------------------------------------------------------------
  * Health (issue 13)
  * ---------------------------------------------------------------------
  */
+
+/* The size of a queue's message table and its share of free space, and
+ * how many long polls wait on it, for queue.health (src/schedule.c,
+ * src/wait.c). */
+CREATE FUNCTION queue._space(relid oid, OUT heap_bytes bigint, OUT free_share float8)
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_space_sql';
+
+CREATE FUNCTION queue._sleepers(relid oid)
+RETURNS integer
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_sleepers_sql';
 
 /*
  * The findings of queue.health, in no order.  Plain PL/pgSQL as the
@@ -934,6 +1049,8 @@ DECLARE
 	w record;
 	x record;
 	q record;
+	sp record;
+	sleepers integer;
 	have_worker boolean;
 BEGIN
 	IF max_ready_age IS NULL OR max_xact_age IS NULL THEN
@@ -1050,6 +1167,25 @@ BEGIN
 					format('%s dead rows against %s live ones in its message table', q.dead_tup, q.live_tup),
 					q.dead_tup::numeric,
 					'if it stays, something holds back the xmin horizon (see the xmin_ findings); vacuum and the worker''s compaction clean up once it is gone';
+			END IF;
+			/* a table that is mostly free space: the worker compacts it
+			 * at 75% when at most queue.compact_max_live is left */
+			SELECT * INTO sp FROM queue._space(q.relid);
+			IF sp.heap_bytes OPERATOR(pg_catalog.>=) 8388608
+			   AND sp.free_share OPERATOR(pg_catalog.>=) 0.5 THEN
+				RETURN QUERY SELECT 'warning', q.name, 'bloat',
+					format('its message table is %s, about %s%% of it free space',
+						   pg_catalog.pg_size_pretty(sp.heap_bytes),
+						   round((sp.free_share OPERATOR(pg_catalog.*) 100)::numeric)),
+					round((sp.free_share OPERATOR(pg_catalog.*) 100)::numeric, 1),
+					'the worker compacts it once three quarters are free and at most queue.compact_max_live is left to copy; before that, VACUUM FULL in a quiet moment gives the space back';
+			END IF;
+			sleepers := queue._sleepers(q.relid);
+			IF sleepers OPERATOR(pg_catalog.>) 0 THEN
+				RETURN QUERY SELECT 'info', q.name, 'long_polls',
+					format('%s long polls wait for messages', sleepers),
+					sleepers::numeric,
+					'nothing: consumers are connected and idle'::text;
 			END IF;
 			RETURN QUERY EXECUTE format(
 				'SELECT ''warning''::text, $1, ''ready_age''::text, '
@@ -1193,6 +1329,7 @@ AS $$
 DECLARE
 	r record;
 	dq record;
+	m record;
 	n bigint;
 	relid oid;
 	due boolean;
@@ -1373,6 +1510,14 @@ BEGIN
 					USING r.dedup_window, batch;
 				GET DIAGNOSTICS n = ROW_COUNT;
 				forgotten := forgotten + n;
+			END IF;
+
+			/* the counts of queue.stats and queue.metrics (src/measure.c) */
+			IF (dq.due OPERATOR(pg_catalog.&) 16) OPERATOR(pg_catalog.<>) 0 THEN
+				SELECT * INTO m FROM queue._count(r.queue_name);
+				PERFORM queue._set_measured(relid, m.ready, m.in_flight, m.delayed,
+											m.dead, m.archived, m.oldest_ready,
+											m.next_change, m.as_of);
 			END IF;
 
 			/*
@@ -1755,7 +1900,7 @@ CREATE EVENT TRIGGER queue_drop_owned ON ddl_command_end
  * their arguments are for the extension's owner (and the worker).
  */
 GRANT USAGE ON SCHEMA queue TO PUBLIC;
-GRANT SELECT ON queue.queues, queue.worker_status TO PUBLIC;
+GRANT SELECT ON queue.queues, queue.worker_status, queue.metrics TO PUBLIC;
 REVOKE ALL ON queue.registry, queue.bindings, queue.grants FROM PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION
@@ -1787,6 +1932,8 @@ REVOKE EXECUTE ON FUNCTION
 	queue._failed_deliveries(integer),
 	queue._requeue_failure(oid, bigint, integer, integer),
 	queue._count_dead(oid, bigint),
+	queue._set_measured(oid, bigint, bigint, bigint, bigint, bigint, timestamptz,
+						timestamptz, timestamptz),
 	queue._sweep_at(oid, timestamptz),
 	queue._rewind(oid, bigint, boolean),
 	queue._full_pass_due(),
@@ -1838,8 +1985,8 @@ COMMENT ON FUNCTION queue.redrive(text, integer, bigint[]) IS
 'Move dead letters back into the queue (all, the first quantity, or the given ids) with delivery_count 0; returns how many. Needs manage.';
 COMMENT ON FUNCTION queue.health(interval, interval) IS
 'What is wrong, one row per finding, worst first: a worker missing, stalled or failing; what holds back the xmin horizon (transactions, prepared transactions, replication slots, standbys); per queue the caller may consume from, dead rows, the oldest ready message against max_ready_age, recent dead letters, a pause.';
-COMMENT ON FUNCTION queue.stats(text) IS
-'One row per queue: ready, in flight, delayed, dead, archived, oldest ready age, sent/acked/dead totals. Without an argument, every queue the caller may consume from. Needs consume.';
+COMMENT ON FUNCTION queue.stats(text, boolean) IS
+'One row per queue: ready, in flight, delayed, dead, archived, oldest ready age, sent/acked/dead totals, and as_of: the counts are the worker''s last measurement unless exact is true. Without a queue name, every queue the caller may consume from. Needs consume, or the privileges of pg_read_all_stats (not with exact).';
 COMMENT ON FUNCTION queue.bind(text, text) IS
 'Bind a queue to a topic: queue.publish to the topic sends it a copy. Needs manage on the queue.';
 COMMENT ON FUNCTION queue.unbind(text, text) IS
@@ -1894,8 +2041,20 @@ COMMENT ON FUNCTION queue._resume_impl(text) IS
 'Internal: the work of queue.resume, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._redrive_impl(text, integer, bigint[]) IS
 'Internal: the work of queue.redrive, run as the extension''s owner; not executable by PUBLIC.';
-COMMENT ON FUNCTION queue._stats(text) IS
-'Internal: the rows of queue.stats for one queue, or (NULL) every queue the caller may consume from.';
+COMMENT ON VIEW queue.metrics IS
+'queue.stats() as one row per queue and metric (kind: counter or gauge), for monitoring systems.';
+COMMENT ON FUNCTION queue._space(oid) IS
+'Internal: the size of a queue''s message table and the share of it that is free space, measured on 64 pages. Needs consume.';
+COMMENT ON FUNCTION queue._sleepers(oid) IS
+'Internal: how many long polls wait on a queue (at most; exact unless another queue''s readers share its wait slot).';
+COMMENT ON FUNCTION queue._stats(text, boolean) IS
+'Internal: the rows of queue.stats for one queue, or (NULL) every queue the caller may see the counts of.';
+COMMENT ON FUNCTION queue._count(text) IS
+'Internal: one queue''s counts by state, exactly as the caller''s snapshot sees them (a scan), and when the split changes next.';
+COMMENT ON FUNCTION queue._measured(oid) IS
+'Internal: the worker''s last measurement of a queue (NULLs before the first) and its counters. Needs consume or the privileges of pg_read_all_stats.';
+COMMENT ON FUNCTION queue._set_measured(oid, bigint, bigint, bigint, bigint, bigint, timestamptz, timestamptz, timestamptz) IS
+'Internal: keep a measurement of the worker''s for queue.stats.';
 COMMENT ON FUNCTION queue._preloaded() IS
 'Internal: whether the library was loaded by shared_preload_libraries.';
 COMMENT ON FUNCTION queue._worker_wake() IS

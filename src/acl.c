@@ -61,6 +61,7 @@
 #include "catalog/indexing.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
@@ -391,11 +392,21 @@ queue_require(QueueEntry *entry, QueuePrivilege priv)
 
 /*
  * queue_require_relid
- *		queue_require for a queue known by its message table (42704 for
- *		a relation that is not one).
+ *		queue_require for a queue known by its message table.
  */
 void
 queue_require_relid(Oid relid, QueuePrivilege priv)
+{
+	queue_require(queue_lookup(queue_relid_name(relid)), priv);
+}
+
+/*
+ * queue_relid_name
+ *		The name of the queue whose message table is relid (42704 for a
+ *		relation that is not one).
+ */
+const char *
+queue_relid_name(Oid relid)
 {
 	char	   *relname = get_rel_name(relid);
 
@@ -404,7 +415,7 @@ queue_require_relid(Oid relid, QueuePrivilege priv)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("relation %u is not the message table of a queue", relid)));
-	queue_require(queue_lookup(relname + 2), priv);
+	return relname + 2;
 }
 
 /*
@@ -473,8 +484,9 @@ queue_has_privilege_current(PG_FUNCTION_ARGS)
 
 /*
  * queue._may_see(queue_name text) RETURNS boolean
- *		Whether the current user holds any privilege on a queue (the filter
- *		of the view queue.queues); false for a queue dropped meanwhile.
+ *		Whether the current user holds any privilege on a queue, or has
+ *		the privileges of pg_read_all_stats (the filter of the view
+ *		queue.queues); false for a queue dropped meanwhile.
  */
 Datum
 queue_may_see(PG_FUNCTION_ARGS)
@@ -484,6 +496,9 @@ queue_may_see(PG_FUNCTION_ARGS)
 
 	if (!OidIsValid(relid))
 		PG_RETURN_BOOL(false);
+	/* monitoring roles see every queue's options and counts (queue.stats) */
+	if (has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		PG_RETURN_BOOL(true);
 	PG_RETURN_BOOL(queue_privileges_of(name, getIdentitySequence(relid, 1, true),
 									   GetUserId()) != 0);
 }

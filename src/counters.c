@@ -66,6 +66,7 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 swept_changes; /* table_changes() + 1 then; 0: unknown */
 	pg_atomic_uint32 housekeep;	/* archive, keys or producers may hold rows */
 	QueuePosition position;		/* where reads start (position.c) */
+	QueueMeasure measure;		/* counts as of the last measurement (measure.c) */
 } QueueCounterSlot;
 
 /* every queue is swept at least this often (microseconds) */
@@ -158,6 +159,8 @@ queue_counters_shmem_startup(void)
 		for (i = 0; i < QUEUE_COUNTER_SLOTS; i++)
 		{
 			queue_position_init(&counters->slots[i].position);
+			SpinLockInit(&counters->slots[i].measure.mutex);
+			queue_measure_reset(&counters->slots[i].measure);
 			pg_atomic_init_u32(&counters->slots[i].housekeep, 1);
 			counters->slots[i].dbid = InvalidOid;
 			counters->slots[i].relid = InvalidOid;
@@ -218,6 +221,7 @@ counter_slot(Oid relid, bool create)
 				pg_atomic_write_u64(&slot->sweep_due, 0);
 				pg_atomic_write_u64(&slot->swept_changes, 0);
 				queue_position_reset(&slot->position);
+				queue_measure_reset(&slot->measure);
 				pg_atomic_write_u32(&slot->housekeep, 1);
 				slot->relid = relid;
 				pg_write_barrier();
@@ -299,6 +303,40 @@ queue_pending_position(Oid relid, int64 *rewind_to, TimestampTz *rescan_at)
 			*rewind_to = Min(*rewind_to, pending[i].rewind_to);
 			*rescan_at = Min(*rescan_at, pending[i].rescan_at);
 		}
+}
+
+/*
+ * queue_measure_slot
+ *		The measured counts of a queue (measure.c); NULL without shared
+ *		memory or room.
+ */
+QueueMeasure *
+queue_measure_slot(Oid relid, bool create)
+{
+	QueueCounterSlot *slot = counter_slot(relid, create);
+
+	return slot ? &slot->measure : NULL;
+}
+
+/*
+ * queue_read_totals
+ *		The sent, acked and dead counters of a queue; -1 each without
+ *		shared memory, 0 for a queue without a slot.
+ */
+void
+queue_read_totals(Oid relid, int64 *sent, int64 *acked, int64 *dead)
+{
+	QueueCounterSlot *slot;
+
+	if (counters == NULL)
+	{
+		*sent = *acked = *dead = -1;
+		return;
+	}
+	slot = counter_slot(relid, false);
+	*sent = slot ? (int64) pg_atomic_read_u64(&slot->sent) : 0;
+	*acked = slot ? (int64) pg_atomic_read_u64(&slot->acked) : 0;
+	*dead = slot ? (int64) pg_atomic_read_u64(&slot->dead) : 0;
 }
 
 /*
@@ -599,11 +637,13 @@ queue_totals_sql(PG_FUNCTION_ARGS)
 Datum
 queue_reset_totals_sql(PG_FUNCTION_ARGS)
 {
-	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), false);
+	/* claimed now, so that the worker measures the queue at once */
+	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), true);
 
 	if (slot != NULL)
 	{
 		queue_position_reset(&slot->position);
+		queue_measure_reset(&slot->measure);
 		pg_atomic_write_u64(&slot->sent, 0);
 		pg_atomic_write_u64(&slot->acked, 0);
 		pg_atomic_write_u64(&slot->dead, 0);
@@ -650,8 +690,8 @@ queue_sweep_take_sql(PG_FUNCTION_ARGS)
  *		Rows inserted, updated and deleted in relid's table so far, as the
  *		cumulative statistics count them; -1 when they do not.
  */
-static int64
-table_changes(Oid relid)
+int64
+queue_table_changes(Oid relid)
 {
 	PgStat_StatTabEntry *st = pgstat_fetch_stat_tabentry(relid);
 
@@ -697,7 +737,7 @@ queue_sweep_take(Oid relid)
 	cur = pg_atomic_read_u64(&slot->swept_at);
 	if (now - Min(cur, now) >= SWEEP_BACKSTOP_USECS)
 	{
-		changes = table_changes(relid);
+		changes = queue_table_changes(relid);
 		if (changes >= 0 &&
 			(uint64) changes + 1 == pg_atomic_read_u64(&slot->swept_changes))
 			pg_atomic_write_u64(&slot->swept_at, now);
@@ -710,7 +750,7 @@ queue_sweep_take(Oid relid)
 		if (pg_atomic_compare_exchange_u64(&slot->sweep_due, &cur, (uint64) PG_INT64_MAX))
 		{
 			if (changes == PG_INT64_MIN)
-				changes = table_changes(relid);
+				changes = queue_table_changes(relid);
 			pg_atomic_write_u64(&slot->swept_at, now);
 			pg_atomic_write_u64(&slot->swept_changes, changes >= 0 ? (uint64) changes + 1 : 0);
 			taken[ntaken].slot = slot;

@@ -109,6 +109,14 @@ _PG_init(void)
 							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("queue.stats_interval",
+							"Shortest time between two measurements of a queue by the worker, for queue.stats and queue.metrics; 0: they always count.",
+							NULL,
+							&queue_stats_interval,
+							5000, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 		MarkGUCPrefixReserved("queue");
 
 	queue_plan_cache_init();

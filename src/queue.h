@@ -98,6 +98,7 @@ typedef enum QueuePrivilege
 extern void queue_acl_init(void);
 extern void queue_require(QueueEntry *entry, QueuePrivilege priv);
 extern void queue_require_relid(Oid relid, QueuePrivilege priv);
+extern const char *queue_relid_name(Oid relid);
 extern Oid	queue_extension_owner(void);
 
 extern void queue_plan_cache_init(void);
@@ -135,6 +136,33 @@ extern void queue_note_sweep(Oid relid, TimestampTz due);
 extern bool queue_sweep_take(Oid relid);
 extern bool queue_housekeeping(Oid relid, int set);
 extern int	queue_slot_relids(Oid **relids);
+extern int64 queue_table_changes(Oid relid);
+extern void queue_read_totals(Oid relid, int64 *sent, int64 *acked, int64 *dead);
+
+/*
+ * measure.c: the counts of queue.stats as of the worker's last measurement,
+ * kept in the queue's counter slot
+ */
+typedef struct QueueMeasure
+{
+	slock_t		mutex;			/* for every field */
+	TimestampTz as_of;			/* when measured; 0: never */
+	int64		ready;
+	int64		in_flight;
+	int64		delayed;
+	int64		dead;
+	int64		archived;
+	TimestampTz oldest_ready;	/* enqueued_at of the oldest ready; DT_NOEND: none */
+	TimestampTz next_change;	/* first visible_at after as_of; DT_NOEND: none */
+	int64		changes;		/* queue_table_changes() when it began */
+	int64		changes_due;	/* ... of the measurement under way */
+	int64		cost;			/* what it took (microseconds) */
+} QueueMeasure;
+
+extern QueueMeasure *queue_measure_slot(Oid relid, bool create);
+extern void queue_measure_reset(QueueMeasure *m);
+extern bool queue_measure_due(Oid relid, TimestampTz now);
+extern int	queue_stats_interval;
 
 /* position.c: where reads start (one per queue, in its counter slot) */
 #define POSITION_MARKERS		32	/* senders taking ids at once, per queue */

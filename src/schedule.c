@@ -14,7 +14,8 @@
  *	- readers sleep on it, and a delay or visibility timeout may have run
  *	  out meanwhile;
  *	- its message table is mostly free space and should be compacted
- *	  (checked every 10 s; see compaction_due).
+ *	  (checked every 10 s; see compaction_due);
+ *	- its counts for queue.stats should be measured again (measure.c).
  *
  * Those are the queues with a shared slot.  Once a minute (and whenever
  * the step is not run by the background worker: a test, or an operator)
@@ -53,6 +54,7 @@
 #define DUE_HOUSEKEEPING 2
 #define DUE_SLEEPERS	4
 #define DUE_COMPACTION	8
+#define DUE_MEASURE		16
 
 /* a step looks for tables to compact this often (microseconds) */
 #define COMPACTION_CHECK_USECS	(10 * USECS_PER_SEC)
@@ -72,6 +74,7 @@ static TimestampTz last_compaction_check = 0;
 
 PG_FUNCTION_INFO_V1(queue_full_pass_due_sql);
 PG_FUNCTION_INFO_V1(queue_due_queues_sql);
+PG_FUNCTION_INFO_V1(queue_space_sql);
 
 /*
  * queue._full_pass_due() RETURNS boolean
@@ -123,6 +126,40 @@ table_has_pages(Oid nsp, const char *prefix, const char *name)
 }
 
 /*
+ * heap_free_share
+ *		The share of free space in rel's heap of 'blocks' pages, measured
+ *		on COMPACTION_SAMPLE pages spread evenly over it, from the pages
+ *		themselves (the free space map is not crash-safe, and vacuum does
+ *		not visit the pages it knows empty).  rel is locked.
+ */
+static double
+heap_free_share(Relation rel, BlockNumber blocks)
+{
+	BufferAccessStrategy strategy;
+	double		free_share = 0;
+	int			nsample = Min(blocks, COMPACTION_SAMPLE);
+	int			i;
+
+	if (nsample == 0)
+		return 0;
+	strategy = GetAccessStrategy(BAS_BULKREAD);
+	for (i = 0; i < nsample; i++)
+	{
+		BlockNumber blk = (BlockNumber) (((uint64) blocks * i) / nsample);
+		Buffer		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
+		Page		page;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		free_share += PageIsNew(page) ? 1.0 :
+			(double) PageGetHeapFreeSpace(page) / BLCKSZ;
+		UnlockReleaseBuffer(buf);
+	}
+	FreeAccessStrategy(strategy);
+	return free_share / nsample;
+}
+
+/*
  * compaction_due
  *		Whether relid's message table should be rewritten (CLUSTER on its
  *		primary key): it is at least queue.compact_min_size, at least
@@ -133,20 +170,15 @@ table_has_pages(Oid nsp, const char *prefix, const char *name)
  *		then gives the space back to the file system, heap and indexes, in
  *		time proportional to the live rows.
  *
- *		The free share is measured on COMPACTION_SAMPLE pages spread evenly
- *		over the heap, from the pages themselves: the free space map is
- *		not crash-safe, and vacuum does not visit the pages it knows empty.
+ *		The free share is measured by heap_free_share.
  */
 static bool
 compaction_due(Oid relid)
 {
 	Relation	rel;
 	BlockNumber blocks;
-	BufferAccessStrategy strategy;
 	double		heap_bytes;
-	double		free_share = 0;
-	int			nsample;
-	int			i;
+	double		free_share;
 
 	if (queue_compact_min_size <= 0)
 		return false;
@@ -166,23 +198,8 @@ compaction_due(Oid relid)
 		return false;
 	}
 
-	nsample = Min(blocks, COMPACTION_SAMPLE);
-	strategy = GetAccessStrategy(BAS_BULKREAD);
-	for (i = 0; i < nsample; i++)
-	{
-		BlockNumber blk = (BlockNumber) (((uint64) blocks * i) / nsample);
-		Buffer		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
-		Page		page;
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		free_share += PageIsNew(page) ? 1.0 :
-			(double) PageGetHeapFreeSpace(page) / BLCKSZ;
-		UnlockReleaseBuffer(buf);
-	}
-	FreeAccessStrategy(strategy);
+	free_share = heap_free_share(rel, blocks);
 	relation_close(rel, AccessShareLock);
-	free_share /= nsample;
 
 	return free_share >= COMPACTION_FREE_SHARE &&
 		heap_bytes * (1 - free_share) <= (double) queue_compact_max_live * 1024;
@@ -294,6 +311,8 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 			due |= DUE_SLEEPERS;
 		if (compaction_check && compaction_due(relids[i]))
 			due |= DUE_COMPACTION;
+		if (queue_measure_due(relids[i], now))
+			due |= DUE_MEASURE;
 		if (due == 0)
 			continue;
 		if (names[i] == NULL)
@@ -312,4 +331,42 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * queue._space(relid oid, OUT heap_bytes bigint, OUT free_share float8)
+ *		The size of a queue's message table and the share of it that is
+ *		free space (heap_free_share), for queue.health's bloat finding.
+ *		Needs consume on the queue; NULLs when the table's lock is not
+ *		free at once.
+ */
+Datum
+queue_space_sql(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TupleDesc	desc;
+	Datum		values[2] = {0, 0};
+	bool		nulls[2] = {true, true};
+	Relation	rel;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	queue_require_relid(relid, QPRIV_CONSUME);
+	desc = BlessTupleDesc(desc);
+	if (ConditionalLockRelationOid(relid, AccessShareLock))
+	{
+		rel = try_relation_open(relid, NoLock);
+		if (rel != NULL)
+		{
+			BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+
+			values[0] = Int64GetDatum((int64) blocks * BLCKSZ);
+			values[1] = Float8GetDatum(heap_free_share(rel, blocks));
+			nulls[0] = nulls[1] = false;
+			relation_close(rel, NoLock);
+		}
+		else
+			UnlockRelationOid(relid, AccessShareLock);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -64,6 +64,7 @@ static WaitSlot *my_slot = NULL;
 static bool cleanup_registered = false;
 
 PG_FUNCTION_INFO_V1(queue_has_sleepers_sql);
+PG_FUNCTION_INFO_V1(queue_sleepers_sql);
 
 static void queue_wait_cleanup(int code, Datum arg);
 PG_FUNCTION_INFO_V1(queue_wake_sql);
@@ -233,6 +234,28 @@ Datum
 queue_has_sleepers_sql(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(queue_has_sleepers(PG_GETARG_OID(0)));
+}
+
+/*
+ * queue._sleepers(relid oid) RETURNS integer
+ *		How many long polls wait on a queue (queue.health): exact while
+ *		no other queue's readers share its slot, otherwise how many wait
+ *		on the slot (at most that many).
+ */
+Datum
+queue_sleepers_sql(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	WaitSlot   *slot;
+	uint32		owner;
+
+	if (wait_slots == NULL)
+		PG_RETURN_INT32(0);
+	slot = slot_of(relid);
+	owner = pg_atomic_read_u32(&slot->owner);
+	if (owner != (uint32) relid && owner != SLOT_SHARED)
+		PG_RETURN_INT32(0);
+	PG_RETURN_INT32((int32) pg_atomic_read_u32(&slot->sleepers));
 }
 
 bool

@@ -96,7 +96,7 @@ def wait_until(check, timeout=30):
 
 
 def stats(db):
-    return query(db, "SELECT ready, in_flight, delayed, dead FROM queue.stats('orders')")[0]
+    return query(db, "SELECT ready, in_flight, delayed, dead FROM queue.stats('orders', exact => true)")[0]
 
 
 def test_producer_writes_the_row_and_the_message_together(db):

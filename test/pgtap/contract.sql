@@ -91,7 +91,7 @@ SELECT hasnt_function('queue', 'nack', ARRAY['text', 'bigint', 'interval', 'text
 	'no queue.nack(text, bigint, interval, text) beside the one with a receipt');
 SELECT hasnt_function('queue', 'extend', ARRAY['text', 'bigint', 'interval'],
 	'no queue.extend(text, bigint, interval) beside the one with a receipt');
-SELECT has_function('queue', 'stats', ARRAY['text'], 'queue.stats(text)');
+SELECT has_function('queue', 'stats', ARRAY['text', 'boolean'], 'queue.stats(text, boolean)');
 SELECT has_function('queue', 'dead_letters', ARRAY['text', 'integer'],
 	'queue.dead_letters(text, integer)');
 SELECT has_function('queue', 'redrive', ARRAY['text', 'integer', 'bigint[]'],
@@ -126,15 +126,15 @@ SELECT function_returns('queue', 'nack', ARRAY['text', 'bigint', 'interval', 'te
 	'boolean');
 SELECT function_returns('queue', 'extend', ARRAY['text', 'bigint', 'interval', 'integer'],
 	'timestamp with time zone');
-SELECT function_returns('queue', 'stats', ARRAY['text'], 'setof record');
+SELECT function_returns('queue', 'stats', ARRAY['text', 'boolean'], 'setof record');
 SELECT function_returns('queue', 'dead_letters', ARRAY['text', 'integer'], 'setof record');
 SELECT function_returns('queue', 'redrive', ARRAY['text', 'integer', 'bigint[]'], 'bigint');
 
 -- the columns of the functions that return a table
-SELECT is(pg_get_function_result(to_regprocedure('queue.stats(text)')),
+SELECT is(pg_get_function_result(to_regprocedure('queue.stats(text, boolean)')),
 	'TABLE(queue_name text, ready bigint, in_flight bigint, delayed bigint, dead bigint, '
 	'archived bigint, oldest_ready_age interval, sent_total bigint, acked_total bigint, '
-	'dead_total bigint)',
+	'dead_total bigint, as_of timestamp with time zone)',
 	'queue.stats returns the contract''s columns');
 SELECT is(pg_get_function_result(to_regprocedure('queue.dead_letters(text, integer)')),
 	'TABLE(id bigint, body jsonb, headers jsonb, delivery_count integer, '
@@ -203,8 +203,8 @@ SELECT is(pg_get_function_arguments(to_regprocedure(
 SELECT is(pg_get_function_arguments(to_regprocedure('queue.extend(text, bigint, interval, integer)')),
 	'queue_name text, id bigint, visibility_timeout interval, receipt integer DEFAULT NULL::integer',
 	'queue.extend: argument names and defaults (visibility_timeout has none)');
-SELECT is(pg_get_function_arguments(to_regprocedure('queue.stats(text)')),
-	'queue_name text DEFAULT NULL::text',
+SELECT is(pg_get_function_arguments(to_regprocedure('queue.stats(text, boolean)')),
+	'queue_name text DEFAULT NULL::text, exact boolean DEFAULT false',
 	'queue.stats: argument names and defaults');
 SELECT is(pg_get_function_arguments(to_regprocedure('queue.dead_letters(text, integer)')),
 	'queue_name text, quantity integer DEFAULT 100',

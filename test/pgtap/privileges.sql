@@ -113,7 +113,7 @@ DROP DATABASE :"tap_probe_db" WITH (FORCE);
 
 BEGIN;
 
-SELECT plan(706);
+SELECT plan(714);
 
 -- ---------------------------------------------------------------------
 -- Helpers
@@ -433,6 +433,29 @@ SELECT results_eq($$SELECT queue_name FROM queue.stats()$$, ARRAY['priv_c'],
 RESET ROLE;
 SET ROLE tap_stranger;
 SELECT is_empty($$SELECT queue_name FROM queue.stats()$$, 'stranger: stats() lists no queue');
+RESET ROLE;
+
+-- a monitoring role (pg_read_all_stats, through pg_monitor) sees every
+-- queue's counts, and nothing of its messages
+CREATE ROLE tap_monitor IN ROLE pg_monitor;
+CREATE TEMP TABLE tap_all_queues AS SELECT queue_name FROM queue.registry;
+GRANT SELECT ON tap_all_queues TO tap_monitor;
+SET ROLE tap_monitor;
+SELECT set_eq($$SELECT queue_name FROM queue.stats()$$,
+	$$SELECT queue_name FROM tap_all_queues$$, 'monitor: stats() lists every queue');
+SELECT set_eq($$SELECT queue_name FROM queue.metrics GROUP BY queue_name HAVING count(*) = 9$$,
+	$$SELECT queue_name FROM tap_all_queues$$, 'monitor: queue.metrics has nine metrics of every queue');
+SELECT lives_ok($$SELECT * FROM queue.stats('priv_a')$$, 'monitor: stats of one queue');
+SELECT throws_ok($$SELECT * FROM queue.stats('priv_a', exact => true)$$, '42501', NULL,
+	'monitor: exact stats (a scan of the tables) need consume');
+SELECT throws_ok($$SELECT * FROM queue.stats('tap_nope')$$, '42704', NULL,
+	'monitor: stats of a missing queue is 42704');
+SELECT throws_ok($$SELECT * FROM queue.read('priv_a')$$, '42501', NULL,
+	'monitor: read is refused');
+SELECT throws_ok($$SELECT * FROM queue.dead_letters('priv_a')$$, '42501', NULL,
+	'monitor: dead_letters is refused');
+SELECT throws_ok($$SELECT * FROM queue.q_priv_a$$, '42501', NULL,
+	'monitor: the message table cannot be read');
 RESET ROLE;
 
 -- publish needs send on every bound queue; the error names the first refused
@@ -755,10 +778,14 @@ SELECT results_eq($$
 		('queue._check_access(text,text)'),
 		('queue._check_name(text,text)'),
 		('queue._check_options(interval,integer,interval,interval,interval,interval)'),
+		('queue._count(text)'),
 		('queue._health(interval,interval)'),
 		('queue._may_see(text)'),
+		('queue._measured(oid)'),
 		('queue._preloaded()'),
-		('queue._stats(text)'),
+		('queue._sleepers(oid)'),
+		('queue._space(oid)'),
+		('queue._stats(text,boolean)'),
 		('queue._totals(oid)'),
 		('queue._worker_status()'),
 		('queue.ack(text,bigint,integer)'),
@@ -783,7 +810,7 @@ SELECT results_eq($$
 		('queue.revoke(text,name,text)'),
 		('queue.send(text,jsonb,jsonb,interval,text,text,integer,text,bigint)'),
 		('queue.send_batch(text,jsonb[],jsonb[],interval,text[],text[],integer)'),
-		('queue.stats(text)'),
+		('queue.stats(text,boolean)'),
 		('queue.unbind(text,text)')$$,
 	'exactly these functions in schema queue may be executed by PUBLIC (a role with no memberships)');
 
@@ -793,8 +820,8 @@ SELECT results_eq($$
 	 WHERE c.relnamespace = 'queue'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
 	   AND has_table_privilege('tap_nobody', c.oid, o.op)
 	 ORDER BY c.relname::text COLLATE "C", o.op$$,
-	$$VALUES ('queues', 'SELECT'), ('worker_status', 'SELECT')$$,
-	'PUBLIC may only SELECT the views queues and worker_status');
+	$$VALUES ('metrics', 'SELECT'), ('queues', 'SELECT'), ('worker_status', 'SELECT')$$,
+	'PUBLIC may only SELECT the views metrics, queues and worker_status');
 SELECT is_empty($$
 	SELECT c.relname FROM pg_class c
 	 WHERE c.relnamespace = 'queue'::regnamespace
@@ -896,7 +923,8 @@ INSERT INTO tap_name_calls SELECT label, sql FROM tap_calls;
 INSERT INTO tap_name_calls VALUES
 	('create', $$SELECT queue.create(%1$L)$$),
 	('create if_not_exists', $$SELECT queue.create(%1$L, if_not_exists => true)$$),
-	('stats(queue) through _stats', $$SELECT * FROM queue._stats(%1$L)$$),
+	('stats(queue) through _stats', $$SELECT * FROM queue._stats(%1$L, false)$$),
+	('stats(queue, exact) through _stats', $$SELECT * FROM queue._stats(%1$L, true)$$),
 	('_check_access', $$SELECT queue._check_access(%1$L, 'send')$$),
 	('_check_name', $$SELECT queue._check_name(%1$L)$$);
 
@@ -1162,10 +1190,10 @@ SELECT is_empty($$
 	'a role that may create queues cannot create other objects in schema queue');
 
 SELECT is(pg_temp.plant_and_call(
-			pg_temp.planted('_totals(relid integer, OUT sent_total bigint, OUT acked_total bigint, '
-							'OUT dead_total bigint)', 'record', '_totals(integer)'),
+			pg_temp.planted('_measured(relid integer, OUT sent_total bigint, OUT acked_total bigint, '
+							'OUT dead_total bigint)', 'record', '_measured(integer)'),
 			current_user, $$SELECT * FROM queue.stats('priv_a')$$),
-		  'ok', 'the owner''s queue.stats never calls a queue._totals(integer) planted in schema queue');
+		  'ok', 'the owner''s queue.stats never calls a queue._measured(integer) planted in schema queue');
 SELECT is(pg_temp.plant_and_call(
 			pg_temp.planted('_sweep_at(relid oid, due text)', 'void', '_sweep_at(oid, text)'),
 			'tap_creator', $$SELECT queue.alter('priv_c2', visibility_timeout => '1 minute')$$),

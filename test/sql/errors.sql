@@ -50,9 +50,9 @@ LANGUAGE sql AS $$
 		  WHERE c.relnamespace = 'queue'::regnamespace),
 		(SELECT row(s.ready, s.in_flight, s.delayed, s.dead, s.archived,
 					s.sent_total, s.acked_total, s.dead_total)::text
-		   FROM queue.stats('e') s)))
+		   FROM queue.stats('e', exact => true) s)))
 $$;
-SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('e');
+SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('e', exact => true);
 SELECT pg_temp.state() AS base \gset
 
 --
@@ -385,7 +385,7 @@ SELECT queue.extend('e', 3, '1 minute', receipt => 2) IS NULL AS not_extended;
 SELECT queue.nack('e', 999) AS nacked;
 SELECT queue.extend('e', 999, '1 minute') IS NULL AS not_extended;
 SELECT pg_temp.state() = :'base' AS unchanged;
-SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('e');
+SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('e', exact => true);
 
 SELECT queue.drop('e');
 

@@ -47,7 +47,7 @@ SELECT visible_at = now() + interval '1 hour' AS delayed_until,
   FROM queue.q_m WHERE id = 6;
 COMMIT;
 SELECT count(*) AS visible FROM queue.read('m');
-SELECT ready, in_flight, delayed FROM queue.stats('m');
+SELECT ready, in_flight, delayed FROM queue.stats('m', exact => true);
 -- a zero delay (or NULL) is no delay
 SELECT queue.send('m', '{"delayed": false}', delay => '0');
 SELECT queue.send('m', '{"delayed": null}', delay => NULL);
@@ -126,7 +126,7 @@ SELECT id, priority, visible_at = now() + interval '10 minutes' AS delayed
 COMMIT;
 -- an empty batch sends nothing
 SELECT count(*) AS ids FROM queue.send_batch('b', '{}'::jsonb[]);
-SELECT ready, in_flight, delayed FROM queue.stats('b');
+SELECT ready, in_flight, delayed FROM queue.stats('b', exact => true);
 SELECT queue.drop('b');
 
 --
@@ -283,7 +283,7 @@ SELECT id, delivery_count FROM queue.read('dl');
 SELECT queue.nack('dl', 2, delay => '1 second');
 SELECT id, delivery_count, reason IS NULL AS no_reason FROM queue.dead_letters('dl');
 SELECT queue.nack('dl', 2);
-SELECT ready, in_flight, delayed, dead FROM queue.stats('dl');
+SELECT ready, in_flight, delayed, dead FROM queue.stats('dl', exact => true);
 SELECT queue.drop('dl');
 
 SELECT queue.create('forever', max_deliveries => 0);
@@ -310,7 +310,7 @@ SELECT count(*) FILTER (WHERE queue.nack('rd', id, reason => 'r' || id)) AS dead
   FROM queue.read('rd', 6);
 SELECT id, body, headers, delivery_count, reason FROM queue.dead_letters('rd');
 SELECT id FROM queue.dead_letters('rd', 2);
-SELECT ready, dead FROM queue.stats('rd');
+SELECT ready, dead FROM queue.stats('rd', exact => true);
 -- by ids (unknown ones ignored)
 SELECT queue.redrive('rd', ids => ARRAY[4, 999]::bigint[]);
 SELECT id, body, delivery_count, visible_at <= now() AS visible FROM queue.q_rd;
@@ -378,7 +378,7 @@ SELECT queue.nack('rc', 2, receipt => 0) AS nacked;
 SELECT queue.extend('rc', 2, '1 hour') IS NULL AS not_extended;
 SELECT queue.extend('rc', 2, '1 hour', receipt => 0) IS NULL AS not_extended;
 SELECT pg_temp.rc_unchanged() AS unchanged;
-SELECT ready, in_flight, delayed FROM queue.stats('rc');
+SELECT ready, in_flight, delayed FROM queue.stats('rc', exact => true);
 -- message 1: first delivery runs out at once, the second one is current
 SELECT id, delivery_count FROM queue.read('rc', 1, visibility_timeout => '0');
 SELECT id, delivery_count FROM queue.read('rc', 1, visibility_timeout => '1 minute');
@@ -390,7 +390,7 @@ SELECT queue.nack('rc', 1, receipt => 3) AS nacked;
 SELECT queue.extend('rc', 1, '1 hour', receipt => 1) IS NULL AS not_extended;
 SELECT queue.extend('rc', 1, '1 hour', receipt => 3) IS NULL AS not_extended;
 SELECT pg_temp.rc_unchanged() AS unchanged;
-SELECT ready, in_flight, delayed FROM queue.stats('rc');
+SELECT ready, in_flight, delayed FROM queue.stats('rc', exact => true);
 -- the current receipt works
 SELECT clock_timestamp() AS t0 \gset
 SELECT pg_temp.clocked(queue.extend('rc', 1, '10 minutes', receipt => 2), :'t0',
@@ -399,7 +399,7 @@ SELECT clock_timestamp() AS t0 \gset
 SELECT queue.nack('rc', 1, delay => '1 hour', receipt => 2) AS nacked;
 SELECT delivery_count, pg_temp.clocked(visible_at, :'t0', '1 hour') AS retry_at
   FROM queue.q_rc WHERE id = 1;
-SELECT ready, in_flight, delayed FROM queue.stats('rc');
+SELECT ready, in_flight, delayed FROM queue.stats('rc', exact => true);
 -- waiting for its retry, it is no longer handed out: extend does nothing
 DELETE FROM rc_before;
 INSERT INTO rc_before SELECT * FROM queue.q_rc;
@@ -421,7 +421,7 @@ SELECT pg_temp.clocked(queue.extend('rc', 1, '1 minute', receipt => 3), :'t0',
 					   '1 minute') AS extended;
 SELECT clock_timestamp() AS t0 \gset
 SELECT pg_temp.clocked(queue.extend('rc', 1, '2 minutes'), :'t0', '2 minutes') AS extended;
-SELECT ready, in_flight, delayed FROM queue.stats('rc');
+SELECT ready, in_flight, delayed FROM queue.stats('rc', exact => true);
 SELECT queue.ack('rc', 1, receipt => 3) AS acked;
 -- message 2 is still untouched: read once, it can be nacked
 SELECT id, delivery_count FROM queue.read('rc');
@@ -492,7 +492,7 @@ SELECT id, body, delivery_count, priority FROM queue.pop('p', 2);
 SELECT id FROM queue.q_p ORDER BY id;
 SELECT id, body, delivery_count FROM queue.pop('p');
 SELECT count(*) AS popped FROM queue.pop('p', 10);
-SELECT ready, in_flight, delayed, archived FROM queue.stats('p');
+SELECT ready, in_flight, delayed, archived FROM queue.stats('p', exact => true);
 SELECT queue.drop('p');
 
 --
@@ -515,7 +515,7 @@ SELECT id, body, headers, delivery_count, group_key,
 	   acked_at <= now() AS acked_ok, enqueued_at <= acked_at AS ordered_ok
   FROM queue.a_kept ORDER BY id;
 SELECT array_agg(id ORDER BY id) AS still_queued FROM queue.q_kept;
-SELECT ready, in_flight, archived FROM queue.stats('kept');
+SELECT ready, in_flight, archived FROM queue.stats('kept', exact => true);
 -- without a retention, ack deletes
 SELECT queue.alter('kept', retention => '0');
 SELECT id FROM queue.read('kept');
@@ -532,8 +532,8 @@ SELECT queue.create('s', max_deliveries => 1, retention => '1 hour');
 SELECT queue.create('s2');
 SELECT queue_name, ready, in_flight, delayed, dead, archived,
 	   oldest_ready_age IS NULL AS no_age, sent_total, acked_total, dead_total
-  FROM queue.stats('s');
-SELECT queue_name FROM queue.stats() WHERE queue_name IN ('m', 's', 's2', 'vt');
+  FROM queue.stats('s', exact => true);
+SELECT queue_name FROM queue.stats(exact => true) WHERE queue_name IN ('m', 's', 's2', 'vt');
 SELECT count(*) FROM queue.send_batch('s', array_fill('{}'::jsonb, ARRAY[6]));
 SELECT queue.send('s', '{}', delay => '1 hour');
 SELECT queue.send('s', '{}', delay => '2 hours');
@@ -542,9 +542,9 @@ SELECT queue.ack('s', 1);
 SELECT queue.nack('s', 2);
 SELECT queue_name, ready, in_flight, delayed, dead, archived,
 	   oldest_ready_age >= interval '0' AS has_age
-  FROM queue.stats('s');
+  FROM queue.stats('s', exact => true);
 SELECT sent_total AS sent0, acked_total AS acked0, dead_total AS dead0
-  FROM queue.stats('s') \gset
+  FROM queue.stats('s', exact => true) \gset
 SELECT :sent0 >= 8 AS sent_counted, :acked0 >= 1 AS acked_counted,
 	   :dead0 >= 1 AS dead_counted;
 -- own uncommitted work is counted; after the rollback it is gone
@@ -554,30 +554,30 @@ SELECT queue.send('s', '{}', delay => '1 hour');
 SELECT count(*) FROM queue.read('s', 2);
 SELECT queue.ack('s', 3);
 SELECT queue.nack('s', 4);
-SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('s');
+SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('s', exact => true);
 ROLLBACK;
-SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('s');
+SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('s', exact => true);
 -- a visibility timeout that ran out makes the message ready again
 SELECT count(*) FROM queue.read('s', 1, visibility_timeout => '0');
-SELECT ready, in_flight FROM queue.stats('s');
+SELECT ready, in_flight FROM queue.stats('s', exact => true);
 -- the totals never go backwards: not after a rollback, a purge, more work
 SELECT sent_total >= :sent0 AND acked_total >= :acked0 AND dead_total >= :dead0
 	   AS monotone
-  FROM queue.stats('s');
+  FROM queue.stats('s', exact => true);
 SELECT count(*) FROM queue.pop('s', 2);
 SELECT queue.purge('s');
-SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('s');
+SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats('s', exact => true);
 SELECT sent_total >= :sent0 AND acked_total > :acked0 AND dead_total >= :dead0
 	   AS monotone
-  FROM queue.stats('s');
+  FROM queue.stats('s', exact => true);
 SELECT queue.send('s', '{}');
-SELECT sent_total > :sent0 AS sent_grew FROM queue.stats('s');
+SELECT sent_total > :sent0 AS sent_grew FROM queue.stats('s', exact => true);
 -- stats() covers every queue, by name (those of this test are shown)
-SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats()
+SELECT queue_name, ready, in_flight, delayed, dead, archived FROM queue.stats(exact => true)
  WHERE queue_name IN ('m', 's', 's2', 'vt');
-SELECT queue_name, ready FROM queue.stats(NULL) WHERE queue_name IN ('m', 's', 's2', 'vt');
+SELECT queue_name, ready FROM queue.stats(NULL, exact => true) WHERE queue_name IN ('m', 's', 's2', 'vt');
 SELECT queue.drop('s');
 SELECT queue.drop('s2');
 SELECT queue.drop('m');
 SELECT queue.drop('vt');
-SELECT count(*) AS queues FROM queue.stats() WHERE queue_name IN ('m', 's', 's2', 'vt');
+SELECT count(*) AS queues FROM queue.stats(exact => true) WHERE queue_name IN ('m', 's', 's2', 'vt');

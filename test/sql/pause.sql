@@ -27,7 +27,7 @@ SELECT count(*) AS read_with_wait FROM queue.read('pz', 10, wait => '50 millisec
 
 -- the message handed out before the pause can still be acked
 SELECT queue.ack('pz', :id1) AS acked;
-SELECT ready FROM queue.stats('pz');
+SELECT ready FROM queue.stats('pz', exact => true);
 
 -- in one transaction the pause is seen at once, and undone by a rollback
 SELECT queue.resume('pz') AS resumed;

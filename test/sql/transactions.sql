@@ -20,9 +20,9 @@ BEGIN;
 SELECT queue.send('t', '{"n": 1}') > 0 AS sent;
 SELECT count(*) FROM queue.send_batch('t', ARRAY['{"n": 2}', '{"n": 3}']::jsonb[]);
 SELECT queue.send('t', '{"n": 4}', delay => '1 hour') > 0 AS sent;
-SELECT ready, in_flight, delayed FROM queue.stats('t');
+SELECT ready, in_flight, delayed FROM queue.stats('t', exact => true);
 ROLLBACK;
-SELECT ready, in_flight, delayed, dead, archived FROM queue.stats('t');
+SELECT ready, in_flight, delayed, dead, archived FROM queue.stats('t', exact => true);
 SELECT count(*) AS visible FROM queue.read('t', 10);
 
 -- an error later in the transaction takes the send with it
@@ -67,9 +67,9 @@ SELECT queue.send('t', '{"r": 1}') AS rid \gset
 BEGIN;
 SELECT id = :rid AS same, body FROM queue.read('t', visibility_timeout => '1 hour');
 SELECT count(*) AS visible FROM queue.read('t');
-SELECT ready, in_flight FROM queue.stats('t');
+SELECT ready, in_flight FROM queue.stats('t', exact => true);
 ROLLBACK;
-SELECT ready, in_flight FROM queue.stats('t');
+SELECT ready, in_flight FROM queue.stats('t', exact => true);
 SELECT id = :rid AS same, body FROM queue.read('t', visibility_timeout => '1 hour');
 -- a read rolled back to a savepoint too
 SELECT queue.send('t', '{"r": 2}') AS rid2 \gset
@@ -87,9 +87,9 @@ SELECT count(*) AS visible FROM queue.read('t');
 BEGIN;
 SAVEPOINT before_ack;
 SELECT queue.ack('t', :rid);
-SELECT in_flight FROM queue.stats('t');
+SELECT in_flight FROM queue.stats('t', exact => true);
 ROLLBACK TO SAVEPOINT before_ack;
-SELECT in_flight FROM queue.stats('t');
+SELECT in_flight FROM queue.stats('t', exact => true);
 SELECT id = :rid AS same, body FROM queue.q_t WHERE id = :rid;
 SELECT queue.ack('t', :rid);
 COMMIT;
@@ -103,20 +103,20 @@ SAVEPOINT s;
 SELECT queue.ack('t', ARRAY[:rid2]::bigint[]);
 ROLLBACK TO SAVEPOINT s;
 SELECT queue.nack('t', :rid2, reason => 'rolled back');
-SELECT dead FROM queue.stats('t');
+SELECT dead FROM queue.stats('t', exact => true);
 ROLLBACK TO SAVEPOINT s;
 SELECT queue.extend('t', :rid2, '0') IS NOT NULL AS extended;
-SELECT ready, in_flight FROM queue.stats('t');
+SELECT ready, in_flight FROM queue.stats('t', exact => true);
 ROLLBACK TO SAVEPOINT s;
-SELECT ready, in_flight, dead FROM queue.stats('t');
+SELECT ready, in_flight, dead FROM queue.stats('t', exact => true);
 COMMIT;
 SELECT count(*) AS dead FROM queue.dead_letters('t');
 SELECT queue.send('t', '{"popped": true}') AS pid \gset
 BEGIN;
 SELECT id = :pid AS same FROM queue.pop('t');
-SELECT ready FROM queue.stats('t');
+SELECT ready FROM queue.stats('t', exact => true);
 ROLLBACK;
-SELECT ready FROM queue.stats('t');
+SELECT ready FROM queue.stats('t', exact => true);
 SELECT id = :pid AS same, body FROM queue.pop('t');
 SELECT queue.ack('t', :rid2);
 
@@ -127,12 +127,12 @@ SELECT id = :kid AS same FROM queue.read('t');
 BEGIN;
 SAVEPOINT s;
 SELECT queue.ack('t', :kid);
-SELECT archived, in_flight FROM queue.stats('t');
+SELECT archived, in_flight FROM queue.stats('t', exact => true);
 ROLLBACK TO SAVEPOINT s;
-SELECT archived, in_flight FROM queue.stats('t');
+SELECT archived, in_flight FROM queue.stats('t', exact => true);
 COMMIT;
 SELECT queue.ack('t', :kid);
-SELECT archived, in_flight FROM queue.stats('t');
+SELECT archived, in_flight FROM queue.stats('t', exact => true);
 
 -- dead letters and redrive roll back too
 BEGIN;
@@ -191,7 +191,7 @@ SELECT id, body, pg_temp.clocked(visible_at, :'t0', '3 minutes') AS new_timeout
 SELECT queue.ack('pc', 1);
 SELECT count(*) AS archived FROM queue.a_pc;
 COMMIT;
-SELECT queue_name, ready, in_flight, dead, archived FROM queue.stats('pc');
+SELECT queue_name, ready, in_flight, dead, archived FROM queue.stats('pc', exact => true);
 
 -- even in one statement
 SELECT queue.drop('pc'), queue.create('pc'), queue.send('pc', '{"gen": 4}');

@@ -90,7 +90,7 @@ SELECT count(*) AS n,
 
 -- none of those reads left anything behind but the delayed message and the
 -- two deliveries still in flight
-SELECT ready, in_flight, delayed FROM queue.stats('wait_q');
+SELECT ready, in_flight, delayed FROM queue.stats('wait_q', exact => true);
 SELECT queue.purge('wait_q') AS purged;
 
 --

@@ -98,7 +98,7 @@ async function waitUntil(check, timeout = 30000) {
 }
 
 async function stats(db) {
-  const [s] = await query(db, "SELECT ready, in_flight, delayed, dead FROM queue.stats('orders')");
+  const [s] = await query(db, "SELECT ready, in_flight, delayed, dead FROM queue.stats('orders', exact => true)");
   return [s.ready, s.in_flight, s.delayed, s.dead].map(Number);
 }
 
