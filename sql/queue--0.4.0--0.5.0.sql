@@ -31,6 +31,468 @@
 /* queue.pause and queue.resume (issue 13) */
 ALTER TABLE queue.registry ADD COLUMN paused boolean NOT NULL DEFAULT false;
 
+/* concurrency limit per group; an ordered queue has 1 */
+ALTER TABLE queue.registry ADD COLUMN max_in_flight_per_group integer
+	CHECK (max_in_flight_per_group OPERATOR(pg_catalog.>) 0);
+UPDATE queue.registry SET max_in_flight_per_group = 1 WHERE ordered;
+/* dead letters into another queue */
+ALTER TABLE queue.registry ADD COLUMN dead_letter_queue text;
+
+DROP FUNCTION queue."create"(text, interval, integer, interval, interval, interval,
+							 interval, boolean, boolean, boolean);
+DROP FUNCTION queue._create_impl(text, interval, integer, interval, interval, interval,
+								 interval, boolean, boolean, boolean, oid);
+DROP FUNCTION queue."alter"(text, interval, integer, interval, interval, interval,
+							interval, boolean, boolean);
+DROP FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval,
+								interval, boolean, boolean);
+CREATE FUNCTION queue._check_dead_letter_queue(queue_name text, dead_letter_queue text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d text := dead_letter_queue;
+	hops integer := 0;
+BEGIN
+	IF d IS NULL OR d OPERATOR(pg_catalog.=) '' THEN
+		RETURN NULL;
+	END IF;
+	PERFORM queue._check_name(d, 'dead_letter_queue');
+	IF d OPERATOR(pg_catalog.=) queue_name THEN
+		RAISE EXCEPTION 'queue "%" cannot be its own dead-letter queue', queue_name
+			USING ERRCODE = '22023';
+	END IF;
+	/* the queue's row is locked by now (create inserted it, alter locked it) */
+	PERFORM 1 FROM queue.registry r WHERE r.queue_name OPERATOR(pg_catalog.=) d FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'dead-letter queue "%" does not exist', d USING ERRCODE = '42704';
+	END IF;
+	LOOP
+		SELECT r.dead_letter_queue INTO d FROM queue.registry r
+		 WHERE r.queue_name OPERATOR(pg_catalog.=) d;
+		EXIT WHEN d IS NULL;
+		hops := hops OPERATOR(pg_catalog.+) 1;
+		IF d OPERATOR(pg_catalog.=) queue_name OR hops OPERATOR(pg_catalog.>) 1000 THEN
+			RAISE EXCEPTION 'the dead letters of queue "%" would come back to it through "%"',
+				queue_name, dead_letter_queue USING ERRCODE = '22023';
+		END IF;
+	END LOOP;
+	RETURN dead_letter_queue;
+END
+$$;
+CREATE FUNCTION queue._forward_dead(queue_name text, dead_letter_queue text,
+									ids bigint[], reason text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d record;
+	n bigint := 0;
+BEGIN
+	FOR d IN EXECUTE format(
+		'DELETE FROM queue.%I WHERE id OPERATOR(pg_catalog.=) ANY ($1) '
+		'RETURNING id, body, headers, delivery_count, enqueued_at, group_key, '
+		'          idempotency_key, priority', 'q_' || queue_name) USING ids
+	LOOP
+		BEGIN
+			PERFORM queue.send(dead_letter_queue, d.body,
+				coalesce(d.headers, '{}'::jsonb)
+				OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('dead_letter',
+					pg_catalog.jsonb_build_object('queue', queue_name, 'id', d.id,
+						'reason', reason, 'delivery_count', d.delivery_count,
+						'enqueued_at', d.enqueued_at, 'dead_at', pg_catalog.clock_timestamp(),
+						'idempotency_key', d.idempotency_key)),
+				group_key => d.group_key, priority => d.priority);
+		EXCEPTION WHEN OTHERS THEN
+			/* refused (too big with the header, say): the queue's own dead
+			 * letters keep it, saying why */
+			EXECUTE format(
+				'INSERT INTO queue.%I (id, body, headers, delivery_count, enqueued_at, '
+				'  reason, group_key, idempotency_key, priority) '
+				'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', 'dl_' || queue_name)
+				USING d.id, d.body, d.headers, d.delivery_count, d.enqueued_at,
+					  format('%s (dead-letter queue "%s" refused it: %s)',
+							 reason, dead_letter_queue, SQLERRM),
+					  d.group_key, d.idempotency_key, d.priority;
+		END;
+		n := n OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+CREATE FUNCTION queue._group_limit(ordered boolean, max_in_flight_per_group integer,
+								   old integer)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	lim integer := old;
+BEGIN
+	IF max_in_flight_per_group OPERATOR(pg_catalog.<) 0 THEN
+		RAISE EXCEPTION 'max_in_flight_per_group must not be negative'
+			USING ERRCODE = '22023', HINT = 'Use 0 for no limit.';
+	END IF;
+	IF max_in_flight_per_group IS NOT NULL THEN
+		lim := CASE WHEN max_in_flight_per_group OPERATOR(pg_catalog.>) 0 THEN max_in_flight_per_group END;
+	END IF;
+	IF ordered AND lim IS DISTINCT FROM 1 THEN
+		IF max_in_flight_per_group IS NOT NULL THEN
+			RAISE EXCEPTION 'an ordered queue has max_in_flight_per_group 1, not %',
+				max_in_flight_per_group USING ERRCODE = '22023';
+		END IF;
+		lim := 1;
+	ELSIF NOT ordered AND lim OPERATOR(pg_catalog.=) 1 THEN
+		IF max_in_flight_per_group IS NOT NULL THEN
+			RAISE EXCEPTION 'max_in_flight_per_group 1 is an ordered queue'
+				USING ERRCODE = '22023', HINT = 'Leave ordered out, or use ordered => true.';
+		END IF;
+		/* alter(ordered => false) of an ordered queue: no limit left */
+		lim := NULL;
+	END IF;
+	RETURN lim;
+END
+$$;
+CREATE FUNCTION queue._create_impl(
+	queue_name			text,
+	visibility_timeout	interval,
+	max_deliveries		integer,
+	retry_delay			interval,
+	retry_delay_max		interval,
+	dedup_window		interval,
+	retention			interval,
+	ordered				boolean,
+	unlogged			boolean,
+	if_not_exists		boolean,
+	max_in_flight_per_group integer,
+	dead_letter_queue	text,
+	creator				oid)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	kind text;
+BEGIN
+	PERFORM queue._check_name(queue_name);
+	/* NULL options take their defaults */
+	visibility_timeout := coalesce(visibility_timeout, interval '30 seconds');
+	max_deliveries := coalesce(max_deliveries, 5);
+	retry_delay := coalesce(retry_delay, interval '1 second');
+	retry_delay_max := coalesce(retry_delay_max, interval '15 minutes');
+	dedup_window := coalesce(dedup_window, interval '5 minutes');
+	ordered := coalesce(ordered, false);
+	unlogged := coalesce(unlogged, false);
+	PERFORM queue._check_options(visibility_timeout, max_deliveries, retry_delay,
+								 retry_delay_max, dedup_window, retention);
+	/* ordered is max_in_flight_per_group 1; 0 is no limit */
+	max_in_flight_per_group := queue._group_limit(CASE WHEN ordered THEN true END,
+												  max_in_flight_per_group, NULL);
+	ordered := max_in_flight_per_group IS NOT DISTINCT FROM 1;
+	dead_letter_queue := queue._check_dead_letter_queue(queue_name, dead_letter_queue);
+	/* a zero retention keeps nothing: the same as none */
+	IF retention OPERATOR(pg_catalog.=) interval '0' THEN
+		retention := NULL;
+	END IF;
+
+	/*
+	 * The catalog row first: a concurrent create of the same name waits
+	 * here for this one's transaction, then finds the queue there.
+	 */
+	INSERT INTO queue.registry (queue_name, visibility_timeout, max_deliveries,
+		retry_delay, retry_delay_max, dedup_window, retention, ordered, unlogged,
+		max_in_flight_per_group, dead_letter_queue)
+	VALUES (queue_name, visibility_timeout, max_deliveries, retry_delay,
+		retry_delay_max, dedup_window, retention, ordered, unlogged,
+		max_in_flight_per_group, dead_letter_queue)
+	ON CONFLICT ON CONSTRAINT registry_pkey DO NOTHING;
+	IF NOT FOUND THEN
+		IF coalesce(if_not_exists, false) THEN
+			RAISE NOTICE 'queue "%" already exists, skipping', queue_name;
+			RETURN;
+		END IF;
+		RAISE EXCEPTION 'queue "%" already exists', queue_name
+			USING ERRCODE = '42710';
+	END IF;
+
+	kind := CASE WHEN unlogged THEN 'UNLOGGED ' ELSE '' END;
+
+	/*
+	 * Only id is indexed for priority 0, so that reads update visible_at
+	 * and delivery_count as HOT updates; messages with another priority
+	 * have a partial index of their own.
+	 *
+	 * Every index and sequence is named with a prefix of its own (qpk_,
+	 * qseq_, qpri_, qgrp_, dlpk_, apk_, aack_, kpk_, kcre_, ppk_), none of
+	 * them a table's prefix: PostgreSQL's default names (q_<name>_pkey)
+	 * would collide with the tables of a queue called <name>_pkey.
+	 */
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			id				bigint GENERATED BY DEFAULT AS IDENTITY (SEQUENCE NAME queue.%I)
+							CONSTRAINT %I PRIMARY KEY,
+			body			jsonb NOT NULL,
+			headers			jsonb,
+			delivery_count	integer NOT NULL DEFAULT 0,
+			enqueued_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			visible_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			group_key		text,
+			idempotency_key	text,
+			priority		integer NOT NULL DEFAULT 0,
+			leased			boolean NOT NULL DEFAULT false
+		) WITH (fillfactor = 90)$ddl$, kind, 'q_' || queue_name, 'qseq_' || queue_name,
+		'qpk_' || queue_name);
+	EXECUTE format('CREATE INDEX %I ON queue.%I (priority DESC, id) WHERE priority <> 0',
+				   'qpri_' || queue_name, 'q_' || queue_name);
+
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			id				bigint CONSTRAINT %I PRIMARY KEY,
+			body			jsonb NOT NULL,
+			headers			jsonb,
+			delivery_count	integer NOT NULL,
+			enqueued_at		timestamptz NOT NULL,
+			dead_at			timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			reason			text,
+			group_key		text,
+			idempotency_key	text,
+			priority		integer NOT NULL DEFAULT 0
+		)$ddl$, kind, 'dl_' || queue_name, 'dlpk_' || queue_name);
+
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			id				bigint CONSTRAINT %I PRIMARY KEY,
+			body			jsonb NOT NULL,
+			headers			jsonb,
+			delivery_count	integer NOT NULL,
+			enqueued_at		timestamptz NOT NULL,
+			acked_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			group_key		text,
+			idempotency_key	text,
+			priority		integer NOT NULL DEFAULT 0
+		)$ddl$, kind, 'a_' || queue_name, 'apk_' || queue_name);
+	EXECUTE format('CREATE INDEX %I ON queue.%I (acked_at)',
+				   'aack_' || queue_name, 'a_' || queue_name);
+
+	/* ordered queues: a message waits for the earlier ones of its group */
+	EXECUTE format('CREATE INDEX %I ON queue.%I (group_key, id) WHERE group_key IS NOT NULL',
+				   'qgrp_' || queue_name, 'q_' || queue_name);
+
+	/* idempotency keys, remembered for dedup_window from the first send */
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			key				text CONSTRAINT %I PRIMARY KEY,
+			id				bigint NOT NULL,
+			created_at		timestamptz NOT NULL
+		)$ddl$, kind, 'k_' || queue_name, 'kpk_' || queue_name);
+	/* keys arrive in created_at order: a BRIN index costs a send next to
+	 * nothing and lets the worker find the expired ones */
+	EXECUTE format('CREATE INDEX %I ON queue.%I USING brin (created_at)',
+				   'kcre_' || queue_name, 'k_' || queue_name);
+
+	/* producer sequence numbers, for loss detection */
+	EXECUTE format($ddl$
+		CREATE %sTABLE queue.%I (
+			producer		text NOT NULL,
+			seq				bigint NOT NULL,
+			id				bigint NOT NULL,
+			seen_at			timestamptz NOT NULL,
+			CONSTRAINT %I PRIMARY KEY (producer, seq)
+		)$ddl$, kind, 'p_' || queue_name, 'ppk_' || queue_name);
+
+	PERFORM queue._depend_on_extension(format('queue.%I', tab || queue_name)::regclass)
+	   FROM unnest(ARRAY['q_', 'dl_', 'a_', 'k_', 'p_']) AS tab;
+	PERFORM queue._reset_totals(format('queue.%I', 'q_' || queue_name)::regclass::oid);
+
+	/* the creator manages the queue (the owner has every privilege) */
+	IF creator OPERATOR(pg_catalog.<>) (SELECT e.extowner FROM pg_catalog.pg_extension e
+										  WHERE e.extname OPERATOR(pg_catalog.=) 'queue') THEN
+		PERFORM queue._grant_impl(queue_name, pg_catalog.pg_get_userbyid(creator),
+								  'manage'::pg_catalog.text);
+	END IF;
+END
+$$;
+CREATE FUNCTION queue."create"(
+	queue_name			text,
+	visibility_timeout	interval DEFAULT '30 seconds',
+	max_deliveries		integer DEFAULT 5,
+	retry_delay			interval DEFAULT '1 second',
+	retry_delay_max		interval DEFAULT '15 minutes',
+	dedup_window		interval DEFAULT '5 minutes',
+	retention			interval DEFAULT NULL,
+	ordered				boolean DEFAULT false,
+	unlogged			boolean DEFAULT false,
+	if_not_exists		boolean DEFAULT false,
+	max_in_flight_per_group integer DEFAULT NULL,
+	dead_letter_queue	text DEFAULT NULL)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_create';
+CREATE FUNCTION queue._alter_impl(
+	queue_name			text,
+	visibility_timeout	interval,
+	max_deliveries		integer,
+	retry_delay			interval,
+	retry_delay_max		interval,
+	dedup_window		interval,
+	retention			interval,
+	ordered				boolean,
+	unlogged			boolean,
+	max_in_flight_per_group integer,
+	dead_letter_queue	text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old queue.registry;
+	new queue.registry;
+	tab text;
+BEGIN
+	old := queue._lock_queue(queue_name);
+	new := old;
+	new.visibility_timeout := coalesce(visibility_timeout, old.visibility_timeout);
+	new.max_deliveries := coalesce(max_deliveries, old.max_deliveries);
+	new.retry_delay := coalesce(retry_delay, old.retry_delay);
+	new.retry_delay_max := coalesce(retry_delay_max, old.retry_delay_max);
+	new.dedup_window := coalesce(dedup_window, old.dedup_window);
+	new.retention := coalesce(retention, old.retention);
+	new.max_in_flight_per_group := queue._group_limit(ordered, max_in_flight_per_group,
+													  old.max_in_flight_per_group);
+	new.ordered := new.max_in_flight_per_group IS NOT DISTINCT FROM 1;
+	new.unlogged := coalesce(unlogged, old.unlogged);
+	/* '' sends dead letters to the queue's own dead letters again */
+	IF dead_letter_queue IS NOT NULL THEN
+		new.dead_letter_queue := queue._check_dead_letter_queue(queue_name, dead_letter_queue);
+	END IF;
+	PERFORM queue._check_options(new.visibility_timeout, new.max_deliveries,
+								 new.retry_delay, new.retry_delay_max,
+								 new.dedup_window, new.retention);
+	/* a zero retention turns archiving off again */
+	IF new.retention OPERATOR(pg_catalog.=) interval '0' THEN
+		new.retention := NULL;
+	END IF;
+
+	/*
+	 * Lock what changes, the message table first, as every function using
+	 * a queue does (src/plan_cache.c, queue_lookup_for): no deadlock with
+	 * senders that go on to the key and producer tables.
+	 */
+	IF new.unlogged IS DISTINCT FROM old.unlogged THEN
+		EXECUTE format('LOCK TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I '
+					   'IN ACCESS EXCLUSIVE MODE',
+					   'q_' || queue_name, 'p_' || queue_name, 'k_' || queue_name,
+					   'dl_' || queue_name, 'a_' || queue_name);
+	ELSIF new.ordered IS DISTINCT FROM old.ordered THEN
+		/* no message may arrive between the check below and the change */
+		EXECUTE format('LOCK TABLE queue.%I IN SHARE ROW EXCLUSIVE MODE', 'q_' || queue_name);
+	END IF;
+
+	IF new.ordered IS DISTINCT FROM old.ordered THEN
+		EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I)', 'q_' || queue_name)
+			INTO STRICT tab;
+		IF tab::boolean THEN
+			RAISE EXCEPTION 'cannot change "ordered" of queue "%" while it holds messages', queue_name
+				USING ERRCODE = '55000',
+					  HINT = 'Drain or purge the queue first.';
+		END IF;
+	END IF;
+
+	IF new.unlogged IS DISTINCT FROM old.unlogged THEN
+		FOREACH tab IN ARRAY ARRAY['q_', 'dl_', 'a_', 'k_', 'p_'] LOOP
+			EXECUTE format('ALTER TABLE queue.%I SET %s', tab || queue_name,
+						   CASE WHEN new.unlogged THEN 'UNLOGGED' ELSE 'LOGGED' END);
+		END LOOP;
+	END IF;
+
+	UPDATE queue.registry r
+	   SET visibility_timeout = new.visibility_timeout,
+		   max_deliveries = new.max_deliveries,
+		   retry_delay = new.retry_delay,
+		   retry_delay_max = new.retry_delay_max,
+		   dedup_window = new.dedup_window,
+		   retention = new.retention,
+		   ordered = new.ordered,
+		   unlogged = new.unlogged,
+		   max_in_flight_per_group = new.max_in_flight_per_group,
+		   dead_letter_queue = new.dead_letter_queue
+	 WHERE r.queue_name OPERATOR(pg_catalog.=) _alter_impl.queue_name;
+
+	PERFORM queue._invalidate(queue_name);
+	/* other delivery rules: reads look at every live message again */
+	PERFORM queue._rewind(format('queue.%I', 'q_' || queue_name)::regclass::oid, 0, false);
+	/* a lower max_deliveries may have made poison of messages */
+	PERFORM queue._sweep_at(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+							'-infinity'::pg_catalog.timestamptz);
+END
+$$;
+CREATE FUNCTION queue."alter"(
+	queue_name			text,
+	visibility_timeout	interval DEFAULT NULL,
+	max_deliveries		integer DEFAULT NULL,
+	retry_delay			interval DEFAULT NULL,
+	retry_delay_max		interval DEFAULT NULL,
+	dedup_window		interval DEFAULT NULL,
+	retention			interval DEFAULT NULL,
+	ordered				boolean DEFAULT NULL,
+	unlogged			boolean DEFAULT NULL,
+	max_in_flight_per_group integer DEFAULT NULL,
+	dead_letter_queue	text DEFAULT NULL)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_manage';
+REVOKE ALL ON FUNCTION
+	queue._create_impl(text, interval, integer, interval, interval, interval,
+					   interval, boolean, boolean, boolean, integer, text, oid),
+	queue._alter_impl(text, interval, integer, interval, interval, interval,
+					  interval, boolean, boolean, integer, text),
+	queue._check_dead_letter_queue(text, text),
+	queue._forward_dead(text, text, bigint[], text)
+FROM PUBLIC;
+CREATE OR REPLACE FUNCTION queue._drop_impl(queue_name text, if_exists boolean)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	other text;
+BEGIN
+	PERFORM queue._check_name(queue_name);
+	PERFORM 1 FROM queue.registry r
+	  WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name
+	  FOR UPDATE;
+	IF NOT FOUND THEN
+		IF coalesce(if_exists, false) THEN
+			RETURN false;
+		END IF;
+		RAISE EXCEPTION 'queue "%" does not exist', queue_name
+			USING ERRCODE = '42704';
+	END IF;
+
+	SELECT r.queue_name INTO other FROM queue.registry r
+	 WHERE r.dead_letter_queue OPERATOR(pg_catalog.=) _drop_impl.queue_name
+	 ORDER BY r.queue_name LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'queue "%" is the dead-letter queue of queue "%"', queue_name, other
+			USING ERRCODE = '2BP01',
+				  HINT = format('Drop queue "%s" first, or queue.alter(%L, dead_letter_queue => '''').',
+								other, other);
+	END IF;
+	EXECUTE format('DROP TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I',
+				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+				   'k_' || queue_name, 'p_' || queue_name);
+	DELETE FROM queue.bindings b
+	 WHERE b.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	DELETE FROM queue.grants g
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	DELETE FROM queue.registry r
+	 WHERE r.queue_name OPERATOR(pg_catalog.=) _drop_impl.queue_name;
+	RETURN true;
+END
+$$;
+
 CREATE FUNCTION queue.has_queue_privilege(role regrole, queue_name text, privilege text)
 RETURNS boolean
 LANGUAGE c STABLE STRICT
@@ -330,7 +792,7 @@ $$;
 CREATE OR REPLACE VIEW queue.queues AS
 	SELECT queue_name, created_at, visibility_timeout, max_deliveries,
 		   retry_delay, retry_delay_max, dedup_window, retention, ordered,
-		   unlogged, paused
+		   unlogged, paused, max_in_flight_per_group, dead_letter_queue
 	  FROM queue.registry r
 	 WHERE queue._may_see(r.queue_name);
 
@@ -491,6 +953,7 @@ DECLARE
 	r record;
 	dq record;
 	m record;
+	ids bigint[];
 	n bigint;
 	relid oid;
 	due boolean;
@@ -575,30 +1038,44 @@ BEGIN
 			relid := dq.relid;
 			IF r.max_deliveries OPERATOR(pg_catalog.>) 0
 			   AND (dq.due OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN
-				EXECUTE format(
-					'WITH dead AS ('
-					'  DELETE FROM queue.%1$I m WHERE m.id IN ('
-					'    SELECT id FROM queue.%1$I'
-					'     WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
-					'     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)'
-					'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
-					'            m.group_key, m.idempotency_key, m.priority) '
-					', gone AS ('
-					'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
-					'                        reason, group_key, idempotency_key, priority) '
-					'SELECT id, body, headers, delivery_count, enqueued_at, $3, group_key,'
-					'       idempotency_key, priority FROM dead'
-					'  RETURNING id) '
-					'SELECT count(*), min(id) FROM gone',
-					'q_' || r.queue_name, 'dl_' || r.queue_name)
-					INTO n, lowest
-					USING r.max_deliveries, batch,
-						  format('delivered %s times without an ack', r.max_deliveries);
+				IF r.dead_letter_queue IS NOT NULL THEN
+					/* to another queue, as new messages */
+					EXECUTE format(
+						'SELECT array_agg(id ORDER BY id) FROM ('
+						'  SELECT id FROM queue.%I'
+						'   WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
+						'   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) s',
+						'q_' || r.queue_name)
+						INTO ids USING r.max_deliveries, batch;
+					n := coalesce(queue._forward_dead(r.queue_name, r.dead_letter_queue, ids,
+						format('delivered %s times without an ack', r.max_deliveries)), 0);
+					lowest := ids[1];
+				ELSE
+					EXECUTE format(
+						'WITH dead AS ('
+						'  DELETE FROM queue.%1$I m WHERE m.id IN ('
+						'    SELECT id FROM queue.%1$I'
+						'     WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
+						'     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)'
+						'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
+						'            m.group_key, m.idempotency_key, m.priority) '
+						', gone AS ('
+						'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+						'                        reason, group_key, idempotency_key, priority) '
+						'SELECT id, body, headers, delivery_count, enqueued_at, $3, group_key,'
+						'       idempotency_key, priority FROM dead'
+						'  RETURNING id) '
+						'SELECT count(*), min(id) FROM gone',
+						'q_' || r.queue_name, 'dl_' || r.queue_name)
+						INTO n, lowest
+						USING r.max_deliveries, batch,
+							  format('delivered %s times without an ack', r.max_deliveries);
+				END IF;
 				IF n OPERATOR(pg_catalog.>) 0 THEN
 					dead_lettered := dead_lettered + n;
 					PERFORM queue._count_dead(relid, n);
-					/* ordered: the next messages of their groups are free */
-					IF r.ordered THEN
+					/* groups limited: the next messages of their groups are free */
+					IF r.max_in_flight_per_group IS NOT NULL THEN
 						PERFORM queue._rewind(relid, lowest, false);
 					END IF;
 				END IF;
@@ -956,9 +1433,9 @@ DELETE FROM pg_catalog.pg_init_privs p
  */
 
 -- The API
-COMMENT ON FUNCTION queue."create"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean) IS
+COMMENT ON FUNCTION queue."create"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text) IS
 'Create a queue and its tables (q_, dl_, a_, k_, p_<name>); the creator gets manage on it. Needs CREATE on schema queue.';
-COMMENT ON FUNCTION queue."alter"(text, interval, integer, interval, interval, interval, interval, boolean, boolean) IS
+COMMENT ON FUNCTION queue."alter"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text) IS
 'Change the options of a queue; NULL keeps an option as it is. Needs manage.';
 COMMENT ON FUNCTION queue."drop"(text, boolean) IS
 'Drop a queue with its messages, dead letters and archive; false if it did not exist and if_exists. Needs manage.';
@@ -1032,10 +1509,16 @@ COMMENT ON FUNCTION queue._check_options(interval, integer, interval, interval, 
 'Internal: raise 22023 for a bad queue option (create, alter).';
 COMMENT ON FUNCTION queue._lock_queue(text) IS
 'Internal: raise 42704 unless the queue exists; lock and return its registry row.';
-COMMENT ON FUNCTION queue._create_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, oid) IS
+COMMENT ON FUNCTION queue._create_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text, oid) IS
 'Internal: the work of queue.create, run as the extension''s owner; not executable by PUBLIC.';
-COMMENT ON FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean) IS
+COMMENT ON FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text) IS
 'Internal: the work of queue.alter, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._check_dead_letter_queue(text, text) IS
+'Internal: the dead_letter_queue a queue may have (42704 missing, 22023 itself or a cycle); not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._forward_dead(text, text, bigint[], text) IS
+'Internal: moves messages of a queue to its dead-letter queue as new messages with a dead_letter header; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._group_limit(boolean, integer, integer) IS
+'Internal: the max_in_flight_per_group a queue gets from create''s or alter''s ordered and max_in_flight_per_group (22023 when they disagree).';
 COMMENT ON FUNCTION queue._drop_impl(text, boolean) IS
 'Internal: the work of queue.drop, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._purge_impl(text) IS

@@ -90,7 +90,13 @@ CREATE TABLE queue.registry (
 	ordered				boolean NOT NULL,
 	unlogged			boolean NOT NULL,
 	/* queue.pause: reads and pops take nothing until queue.resume */
-	paused				boolean NOT NULL DEFAULT false
+	paused				boolean NOT NULL DEFAULT false,
+	/* at most this many messages of a group handed out at once (NULL: no
+	 * limit; 1: ordered, which ordered mirrors) */
+	max_in_flight_per_group integer
+		CHECK (max_in_flight_per_group OPERATOR(pg_catalog.>) 0),
+	/* dead letters go to this queue as new messages (NULL: to dl_<name>) */
+	dead_letter_queue	text
 );
 SELECT pg_catalog.pg_extension_config_dump('queue.registry', '');
 
@@ -161,7 +167,7 @@ AS 'MODULE_PATHNAME', 'queue_may_see';
 CREATE VIEW queue.queues AS
 	SELECT queue_name, created_at, visibility_timeout, max_deliveries,
 		   retry_delay, retry_delay_max, dedup_window, retention, ordered,
-		   unlogged, paused
+		   unlogged, paused, max_in_flight_per_group, dead_letter_queue
 	  FROM queue.registry r
 	 WHERE queue._may_see(r.queue_name);
 
@@ -302,6 +308,137 @@ $$;
  */
 
 /*
+ * The group limit a queue gets from create's or alter's ordered and
+ * max_in_flight_per_group (NULL: not given) and, for alter, its current
+ * one: ordered => true is max_in_flight_per_group => 1, 0 is no limit
+ * (NULL in the registry).
+ */
+CREATE FUNCTION queue._group_limit(ordered boolean, max_in_flight_per_group integer,
+								   old integer)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	lim integer := old;
+BEGIN
+	IF max_in_flight_per_group OPERATOR(pg_catalog.<) 0 THEN
+		RAISE EXCEPTION 'max_in_flight_per_group must not be negative'
+			USING ERRCODE = '22023', HINT = 'Use 0 for no limit.';
+	END IF;
+	IF max_in_flight_per_group IS NOT NULL THEN
+		lim := CASE WHEN max_in_flight_per_group OPERATOR(pg_catalog.>) 0 THEN max_in_flight_per_group END;
+	END IF;
+	IF ordered AND lim IS DISTINCT FROM 1 THEN
+		IF max_in_flight_per_group IS NOT NULL THEN
+			RAISE EXCEPTION 'an ordered queue has max_in_flight_per_group 1, not %',
+				max_in_flight_per_group USING ERRCODE = '22023';
+		END IF;
+		lim := 1;
+	ELSIF NOT ordered AND lim OPERATOR(pg_catalog.=) 1 THEN
+		IF max_in_flight_per_group IS NOT NULL THEN
+			RAISE EXCEPTION 'max_in_flight_per_group 1 is an ordered queue'
+				USING ERRCODE = '22023', HINT = 'Leave ordered out, or use ordered => true.';
+		END IF;
+		/* alter(ordered => false) of an ordered queue: no limit left */
+		lim := NULL;
+	END IF;
+	RETURN lim;
+END
+$$;
+
+/*
+ * The dead-letter queue a queue may send its dead letters to: NULL or ''
+ * for none; 42704 for a missing queue, 22023 for the queue itself or a
+ * chain that comes back to it.  The caller's send privilege on it is
+ * checked in C (src/acl.c) before this runs as the owner.
+ */
+CREATE FUNCTION queue._check_dead_letter_queue(queue_name text, dead_letter_queue text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d text := dead_letter_queue;
+	hops integer := 0;
+BEGIN
+	IF d IS NULL OR d OPERATOR(pg_catalog.=) '' THEN
+		RETURN NULL;
+	END IF;
+	PERFORM queue._check_name(d, 'dead_letter_queue');
+	IF d OPERATOR(pg_catalog.=) queue_name THEN
+		RAISE EXCEPTION 'queue "%" cannot be its own dead-letter queue', queue_name
+			USING ERRCODE = '22023';
+	END IF;
+	/* the queue's row is locked by now (create inserted it, alter locked it) */
+	PERFORM 1 FROM queue.registry r WHERE r.queue_name OPERATOR(pg_catalog.=) d FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'dead-letter queue "%" does not exist', d USING ERRCODE = '42704';
+	END IF;
+	LOOP
+		SELECT r.dead_letter_queue INTO d FROM queue.registry r
+		 WHERE r.queue_name OPERATOR(pg_catalog.=) d;
+		EXIT WHEN d IS NULL;
+		hops := hops OPERATOR(pg_catalog.+) 1;
+		IF d OPERATOR(pg_catalog.=) queue_name OR hops OPERATOR(pg_catalog.>) 1000 THEN
+			RAISE EXCEPTION 'the dead letters of queue "%" would come back to it through "%"',
+				queue_name, dead_letter_queue USING ERRCODE = '22023';
+		END IF;
+	END LOOP;
+	RETURN dead_letter_queue;
+END
+$$;
+
+/*
+ * Dead letters of a queue with a dead_letter_queue: each message (of ids)
+ * is deleted and sent to that queue as a new message, with its headers and
+ * a "dead_letter" header saying where it came from, why, and after how
+ * many deliveries; its group and priority go along.  Returns how many
+ * went.  Run as the owner, by nack (src/ack.c) and the worker.
+ */
+CREATE FUNCTION queue._forward_dead(queue_name text, dead_letter_queue text,
+									ids bigint[], reason text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d record;
+	n bigint := 0;
+BEGIN
+	FOR d IN EXECUTE format(
+		'DELETE FROM queue.%I WHERE id OPERATOR(pg_catalog.=) ANY ($1) '
+		'RETURNING id, body, headers, delivery_count, enqueued_at, group_key, '
+		'          idempotency_key, priority', 'q_' || queue_name) USING ids
+	LOOP
+		BEGIN
+			PERFORM queue.send(dead_letter_queue, d.body,
+				coalesce(d.headers, '{}'::jsonb)
+				OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('dead_letter',
+					pg_catalog.jsonb_build_object('queue', queue_name, 'id', d.id,
+						'reason', reason, 'delivery_count', d.delivery_count,
+						'enqueued_at', d.enqueued_at, 'dead_at', pg_catalog.clock_timestamp(),
+						'idempotency_key', d.idempotency_key)),
+				group_key => d.group_key, priority => d.priority);
+		EXCEPTION WHEN OTHERS THEN
+			/* refused (too big with the header, say): the queue's own dead
+			 * letters keep it, saying why */
+			EXECUTE format(
+				'INSERT INTO queue.%I (id, body, headers, delivery_count, enqueued_at, '
+				'  reason, group_key, idempotency_key, priority) '
+				'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', 'dl_' || queue_name)
+				USING d.id, d.body, d.headers, d.delivery_count, d.enqueued_at,
+					  format('%s (dead-letter queue "%s" refused it: %s)',
+							 reason, dead_letter_queue, SQLERRM),
+					  d.group_key, d.idempotency_key, d.priority;
+		END;
+		n := n OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+/*
  * The managing functions are C (src/acl.c): each checks the caller's
  * privilege, then runs its queue._<name>_impl as the extension's owner,
  * who owns the queues' tables.  PUBLIC may not execute the _impl
@@ -318,6 +455,8 @@ CREATE FUNCTION queue._create_impl(
 	ordered				boolean,
 	unlogged			boolean,
 	if_not_exists		boolean,
+	max_in_flight_per_group integer,
+	dead_letter_queue	text,
 	creator				oid)
 RETURNS void
 LANGUAGE plpgsql
@@ -337,6 +476,11 @@ BEGIN
 	unlogged := coalesce(unlogged, false);
 	PERFORM queue._check_options(visibility_timeout, max_deliveries, retry_delay,
 								 retry_delay_max, dedup_window, retention);
+	/* ordered is max_in_flight_per_group 1; 0 is no limit */
+	max_in_flight_per_group := queue._group_limit(CASE WHEN ordered THEN true END,
+												  max_in_flight_per_group, NULL);
+	ordered := max_in_flight_per_group IS NOT DISTINCT FROM 1;
+	dead_letter_queue := queue._check_dead_letter_queue(queue_name, dead_letter_queue);
 	/* a zero retention keeps nothing: the same as none */
 	IF retention OPERATOR(pg_catalog.=) interval '0' THEN
 		retention := NULL;
@@ -347,9 +491,11 @@ BEGIN
 	 * here for this one's transaction, then finds the queue there.
 	 */
 	INSERT INTO queue.registry (queue_name, visibility_timeout, max_deliveries,
-		retry_delay, retry_delay_max, dedup_window, retention, ordered, unlogged)
+		retry_delay, retry_delay_max, dedup_window, retention, ordered, unlogged,
+		max_in_flight_per_group, dead_letter_queue)
 	VALUES (queue_name, visibility_timeout, max_deliveries, retry_delay,
-		retry_delay_max, dedup_window, retention, ordered, unlogged)
+		retry_delay_max, dedup_window, retention, ordered, unlogged,
+		max_in_flight_per_group, dead_letter_queue)
 	ON CONFLICT ON CONSTRAINT registry_pkey DO NOTHING;
 	IF NOT FOUND THEN
 		IF coalesce(if_not_exists, false) THEN
@@ -468,7 +614,9 @@ CREATE FUNCTION queue."create"(
 	retention			interval DEFAULT NULL,
 	ordered				boolean DEFAULT false,
 	unlogged			boolean DEFAULT false,
-	if_not_exists		boolean DEFAULT false)
+	if_not_exists		boolean DEFAULT false,
+	max_in_flight_per_group integer DEFAULT NULL,
+	dead_letter_queue	text DEFAULT NULL)
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_create';
@@ -482,7 +630,9 @@ CREATE FUNCTION queue._alter_impl(
 	dedup_window		interval,
 	retention			interval,
 	ordered				boolean,
-	unlogged			boolean)
+	unlogged			boolean,
+	max_in_flight_per_group integer,
+	dead_letter_queue	text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -500,8 +650,14 @@ BEGIN
 	new.retry_delay_max := coalesce(retry_delay_max, old.retry_delay_max);
 	new.dedup_window := coalesce(dedup_window, old.dedup_window);
 	new.retention := coalesce(retention, old.retention);
-	new.ordered := coalesce(ordered, old.ordered);
+	new.max_in_flight_per_group := queue._group_limit(ordered, max_in_flight_per_group,
+													  old.max_in_flight_per_group);
+	new.ordered := new.max_in_flight_per_group IS NOT DISTINCT FROM 1;
 	new.unlogged := coalesce(unlogged, old.unlogged);
+	/* '' sends dead letters to the queue's own dead letters again */
+	IF dead_letter_queue IS NOT NULL THEN
+		new.dead_letter_queue := queue._check_dead_letter_queue(queue_name, dead_letter_queue);
+	END IF;
 	PERFORM queue._check_options(new.visibility_timeout, new.max_deliveries,
 								 new.retry_delay, new.retry_delay_max,
 								 new.dedup_window, new.retention);
@@ -550,7 +706,9 @@ BEGIN
 		   dedup_window = new.dedup_window,
 		   retention = new.retention,
 		   ordered = new.ordered,
-		   unlogged = new.unlogged
+		   unlogged = new.unlogged,
+		   max_in_flight_per_group = new.max_in_flight_per_group,
+		   dead_letter_queue = new.dead_letter_queue
 	 WHERE r.queue_name OPERATOR(pg_catalog.=) _alter_impl.queue_name;
 
 	PERFORM queue._invalidate(queue_name);
@@ -571,7 +729,9 @@ CREATE FUNCTION queue."alter"(
 	dedup_window		interval DEFAULT NULL,
 	retention			interval DEFAULT NULL,
 	ordered				boolean DEFAULT NULL,
-	unlogged			boolean DEFAULT NULL)
+	unlogged			boolean DEFAULT NULL,
+	max_in_flight_per_group integer DEFAULT NULL,
+	dead_letter_queue	text DEFAULT NULL)
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_manage';
@@ -581,6 +741,8 @@ RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	other text;
 BEGIN
 	PERFORM queue._check_name(queue_name);
 	PERFORM 1 FROM queue.registry r
@@ -594,6 +756,15 @@ BEGIN
 			USING ERRCODE = '42704';
 	END IF;
 
+	SELECT r.queue_name INTO other FROM queue.registry r
+	 WHERE r.dead_letter_queue OPERATOR(pg_catalog.=) _drop_impl.queue_name
+	 ORDER BY r.queue_name LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'queue "%" is the dead-letter queue of queue "%"', queue_name, other
+			USING ERRCODE = '2BP01',
+				  HINT = format('Drop queue "%s" first, or queue.alter(%L, dead_letter_queue => '''').',
+								other, other);
+	END IF;
 	EXECUTE format('DROP TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I',
 				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
 				   'k_' || queue_name, 'p_' || queue_name);
@@ -1330,6 +1501,7 @@ DECLARE
 	r record;
 	dq record;
 	m record;
+	ids bigint[];
 	n bigint;
 	relid oid;
 	due boolean;
@@ -1414,30 +1586,44 @@ BEGIN
 			relid := dq.relid;
 			IF r.max_deliveries OPERATOR(pg_catalog.>) 0
 			   AND (dq.due OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN
-				EXECUTE format(
-					'WITH dead AS ('
-					'  DELETE FROM queue.%1$I m WHERE m.id IN ('
-					'    SELECT id FROM queue.%1$I'
-					'     WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
-					'     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)'
-					'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
-					'            m.group_key, m.idempotency_key, m.priority) '
-					', gone AS ('
-					'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
-					'                        reason, group_key, idempotency_key, priority) '
-					'SELECT id, body, headers, delivery_count, enqueued_at, $3, group_key,'
-					'       idempotency_key, priority FROM dead'
-					'  RETURNING id) '
-					'SELECT count(*), min(id) FROM gone',
-					'q_' || r.queue_name, 'dl_' || r.queue_name)
-					INTO n, lowest
-					USING r.max_deliveries, batch,
-						  format('delivered %s times without an ack', r.max_deliveries);
+				IF r.dead_letter_queue IS NOT NULL THEN
+					/* to another queue, as new messages */
+					EXECUTE format(
+						'SELECT array_agg(id ORDER BY id) FROM ('
+						'  SELECT id FROM queue.%I'
+						'   WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
+						'   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) s',
+						'q_' || r.queue_name)
+						INTO ids USING r.max_deliveries, batch;
+					n := coalesce(queue._forward_dead(r.queue_name, r.dead_letter_queue, ids,
+						format('delivered %s times without an ack', r.max_deliveries)), 0);
+					lowest := ids[1];
+				ELSE
+					EXECUTE format(
+						'WITH dead AS ('
+						'  DELETE FROM queue.%1$I m WHERE m.id IN ('
+						'    SELECT id FROM queue.%1$I'
+						'     WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
+						'     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)'
+						'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
+						'            m.group_key, m.idempotency_key, m.priority) '
+						', gone AS ('
+						'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+						'                        reason, group_key, idempotency_key, priority) '
+						'SELECT id, body, headers, delivery_count, enqueued_at, $3, group_key,'
+						'       idempotency_key, priority FROM dead'
+						'  RETURNING id) '
+						'SELECT count(*), min(id) FROM gone',
+						'q_' || r.queue_name, 'dl_' || r.queue_name)
+						INTO n, lowest
+						USING r.max_deliveries, batch,
+							  format('delivered %s times without an ack', r.max_deliveries);
+				END IF;
 				IF n OPERATOR(pg_catalog.>) 0 THEN
 					dead_lettered := dead_lettered + n;
 					PERFORM queue._count_dead(relid, n);
-					/* ordered: the next messages of their groups are free */
-					IF r.ordered THEN
+					/* groups limited: the next messages of their groups are free */
+					IF r.max_in_flight_per_group IS NOT NULL THEN
 						PERFORM queue._rewind(relid, lowest, false);
 					END IF;
 				END IF;
@@ -1912,9 +2098,11 @@ REVOKE EXECUTE ON FUNCTION
 	queue._depend_on_extension(regclass),
 	queue._lock_queue(text),
 	queue._create_impl(text, interval, integer, interval, interval, interval,
-					   interval, boolean, boolean, boolean, oid),
+					   interval, boolean, boolean, boolean, integer, text, oid),
 	queue._alter_impl(text, interval, integer, interval, interval, interval,
-					  interval, boolean, boolean),
+					  interval, boolean, boolean, integer, text),
+	queue._check_dead_letter_queue(text, text),
+	queue._forward_dead(text, text, bigint[], text),
 	queue._drop_impl(text, boolean),
 	queue._purge_impl(text),
 	queue._pause_impl(text),
@@ -1951,9 +2139,9 @@ FROM PUBLIC;
  */
 
 -- The API
-COMMENT ON FUNCTION queue."create"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean) IS
+COMMENT ON FUNCTION queue."create"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text) IS
 'Create a queue and its tables (q_, dl_, a_, k_, p_<name>); the creator gets manage on it. Needs CREATE on schema queue.';
-COMMENT ON FUNCTION queue."alter"(text, interval, integer, interval, interval, interval, interval, boolean, boolean) IS
+COMMENT ON FUNCTION queue."alter"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text) IS
 'Change the options of a queue; NULL keeps an option as it is. Needs manage.';
 COMMENT ON FUNCTION queue."drop"(text, boolean) IS
 'Drop a queue with its messages, dead letters and archive; false if it did not exist and if_exists. Needs manage.';
@@ -2027,10 +2215,16 @@ COMMENT ON FUNCTION queue._check_options(interval, integer, interval, interval, 
 'Internal: raise 22023 for a bad queue option (create, alter).';
 COMMENT ON FUNCTION queue._lock_queue(text) IS
 'Internal: raise 42704 unless the queue exists; lock and return its registry row.';
-COMMENT ON FUNCTION queue._create_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, oid) IS
+COMMENT ON FUNCTION queue._create_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text, oid) IS
 'Internal: the work of queue.create, run as the extension''s owner; not executable by PUBLIC.';
-COMMENT ON FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean) IS
+COMMENT ON FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text) IS
 'Internal: the work of queue.alter, run as the extension''s owner; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._check_dead_letter_queue(text, text) IS
+'Internal: the dead_letter_queue a queue may have (42704 missing, 22023 itself or a cycle); not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._forward_dead(text, text, bigint[], text) IS
+'Internal: moves messages of a queue to its dead-letter queue as new messages with a dead_letter header; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._group_limit(boolean, integer, integer) IS
+'Internal: the max_in_flight_per_group a queue gets from create''s or alter''s ordered and max_in_flight_per_group (22023 when they disagree).';
 COMMENT ON FUNCTION queue._drop_impl(text, boolean) IS
 'Internal: the work of queue.drop, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._purge_impl(text) IS

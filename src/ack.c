@@ -149,8 +149,8 @@ queue_ack(PG_FUNCTION_ARGS)
 	/* the worker applies the retention to the archive */
 	if (n > 0 && entry->has_retention)
 		queue_housekeeping(entry->relid, 1);
-	/* an ordered queue: the next message of its group may be free now */
-	if (n > 0 && entry->ordered)
+	/* groups limited (ordered queues): the next message of its group may be free now */
+	if (n > 0 && entry->group_limit > 0)
 		queue_note_rewind(entry->relid, id, false);
 
 	PG_RETURN_BOOL(n > 0);
@@ -252,8 +252,8 @@ queue_ack_array(PG_FUNCTION_ARGS)
 	/* the worker applies the retention to the archive */
 	if (n > 0 && entry->has_retention)
 		queue_housekeeping(entry->relid, 1);
-	/* an ordered queue: the next messages of their groups may be free now */
-	if (n > 0 && entry->ordered)
+	/* groups limited (ordered queues): the next messages of their groups may be free now */
+	if (n > 0 && entry->group_limit > 0)
 		queue_note_rewind(entry->relid, ids[0], false);
 
 	PG_RETURN_INT64(n);
@@ -342,9 +342,10 @@ queue_nack(PG_FUNCTION_ARGS)
 		values[1] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 		nulls[1] = PG_ARGISNULL(3) ? 'n' : ' ';
 		queue_spi_exec(queue_plan(entry, QPLAN_DEAD_LETTER), values, nulls, false, 0,
-					   SPI_OK_INSERT, "dead-letter");
+					   entry->dead_letter_queue[0] ? SPI_OK_SELECT : SPI_OK_INSERT,
+					   "dead-letter");
 		queue_count_dead(entry->relid, 1);
-		if (entry->ordered)
+		if (entry->group_limit > 0)
 			queue_note_rewind(entry->relid, id, false);
 	}
 	else

@@ -623,6 +623,35 @@ call_as_owner(FunctionCallInfo fcinfo, const char *impl, Oid extra_type,
 	return result;
 }
 
+/* where create and alter take their dead_letter_queue */
+#define CREATE_DEAD_LETTER_QUEUE_ARG	11
+#define ALTER_DEAD_LETTER_QUEUE_ARG		10
+
+/*
+ * require_dead_letter_queue
+ *		Whoever sends a queue's dead letters to another queue must be
+ *		allowed to send to it (checked as the caller, before the work runs
+ *		as the owner): 22023 for a bad name, 42704 for a missing queue,
+ *		42501 without send.  NULL and '' name no queue.
+ */
+static void
+require_dead_letter_queue(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *dlq;
+
+	if (PG_ARGISNULL(argno))
+		return;
+	dlq = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (dlq[0] == '\0')
+		return;
+	queue_check_name(dlq, "dead_letter_queue");
+	if (!OidIsValid(queue_table_oid(dlq)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("dead-letter queue \"%s\" does not exist", dlq)));
+	queue_require(queue_lookup(dlq), QPRIV_SEND);
+}
+
 /*
  * queue.create(queue_name, ...options) RETURNS void
  *
@@ -643,6 +672,8 @@ queue_create(PG_FUNCTION_ARGS)
 				 errmsg("permission denied for schema queue"),
 				 errdetail("Creating a queue needs the CREATE privilege on schema queue."),
 				 errhint("The owner of the extension grants it with GRANT CREATE ON SCHEMA queue TO role.")));
+	if (PG_NARGS() > CREATE_DEAD_LETTER_QUEUE_ARG)
+		require_dead_letter_queue(fcinfo, CREATE_DEAD_LETTER_QUEUE_ARG);
 	return call_as_owner(fcinfo, "_create_impl", OIDOID, ObjectIdGetDatum(caller));
 }
 
@@ -701,5 +732,7 @@ queue_manage(PG_FUNCTION_ARGS)
 		report_missing(name);
 	}
 	queue_require(queue_lookup(name), QPRIV_MANAGE);
+	if (strcmp(fn->name, "alter") == 0 && PG_NARGS() > ALTER_DEAD_LETTER_QUEUE_ARG)
+		require_dead_letter_queue(fcinfo, ALTER_DEAD_LETTER_QUEUE_ARG);
 	return call_as_owner(fcinfo, fn->impl, InvalidOid, (Datum) 0);
 }

@@ -159,10 +159,15 @@ queue_load_entry(QueueEntry *entry)
 
 		plan = SPI_prepare("SELECT r.visibility_timeout, r.max_deliveries, "
 						   "  r.retry_delay, r.retry_delay_max, "
-						   "  r.retention IS NOT NULL, r.ordered, "
+						   "  r.retention IS NOT NULL, "
+						   /* no column max_in_flight_per_group before 0.5.0 */
+						   "  coalesce((pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'max_in_flight_per_group')::integer, "
+						   "           CASE WHEN r.ordered THEN 1 ELSE 0 END), "
 						   "  c.oid, r.dedup_window, "
 						   /* no column paused before 0.5.0 */
-						   "  coalesce((pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'paused')::boolean, false) "
+						   "  coalesce((pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'paused')::boolean, false), "
+						   /* nor dead_letter_queue */
+						   "  coalesce(pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'dead_letter_queue', '') "
 						   "FROM queue.registry r "
 						   "JOIN pg_catalog.pg_class c "
 						   "  ON c.relname = ('q_' || r.queue_name)::pg_catalog.name "
@@ -195,10 +200,12 @@ queue_load_entry(QueueEntry *entry)
 	entry->retry_delay = *DatumGetIntervalP(SPI_getbinval(tup, desc, 3, &isnull));
 	entry->retry_delay_max = *DatumGetIntervalP(SPI_getbinval(tup, desc, 4, &isnull));
 	entry->has_retention = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-	entry->ordered = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+	entry->group_limit = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
 	entry->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
 	entry->dedup_window = *DatumGetIntervalP(SPI_getbinval(tup, desc, 8, &isnull));
 	entry->paused = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
+	text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 10, &isnull)),
+						   entry->dead_letter_queue, NAMEDATALEN);
 	entry->seqid = getIdentitySequence(entry->relid, 1, true);
 }
 
@@ -241,8 +248,9 @@ queue_lookup(const char *name)
 	entry->has_retention = loaded.has_retention;
 	entry->dedup_window = loaded.dedup_window;
 	entry->seqid = loaded.seqid;
-	entry->ordered = loaded.ordered;
+	entry->group_limit = loaded.group_limit;
 	entry->paused = loaded.paused;
+	strlcpy(entry->dead_letter_queue, loaded.dead_letter_queue, NAMEDATALEN);
 	entry->direct_ok = -1;
 	memset(entry->index_oids, 0, sizeof(entry->index_oids));
 	entry->acl_user = InvalidOid;
@@ -321,12 +329,19 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 	/*
 	 * Ordered queues: a message is handed out only when no earlier message
 	 * of its group is left in the queue (acked and dead-lettered ones are
-	 * gone), which also keeps one message per group in flight.
+	 * gone), which also keeps one message per group in flight; with
+	 * max_in_flight_per_group n, when fewer than n are (read.c,
+	 * group_blocked).
 	 */
-	if (entry->ordered)
+	if (entry->group_limit == 1)
 		undelivered = psprintf("%sAND (m.group_key IS NULL OR NOT EXISTS ("
 							   "SELECT 1 FROM %s e WHERE e.group_key = m.group_key "
 							   "AND e.id < m.id)) ", undelivered, q);
+	else if (entry->group_limit > 1)
+		undelivered = psprintf("%sAND (m.group_key IS NULL OR (SELECT count(*) FROM ("
+							   "SELECT 1 FROM %s e WHERE e.group_key = m.group_key "
+							   "AND e.id < m.id LIMIT %d) e) < %d) ", undelivered, q,
+							   entry->group_limit, entry->group_limit);
 
 	switch (kind)
 	{
@@ -503,6 +518,11 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 			*nargs = 2;
 			argtypes[0] = INT8OID;
 			argtypes[1] = TEXTOID;
+			/* into another queue, as a new message (sql/queue.sql) */
+			if (entry->dead_letter_queue[0] != '\0')
+				return psprintf("SELECT queue._forward_dead(%s, %s, ARRAY[$1]::pg_catalog.int8[], $2)",
+								quote_literal_cstr(entry->name),
+								quote_literal_cstr(entry->dead_letter_queue));
 			return psprintf("WITH dead AS (DELETE FROM %s WHERE id = $1 "
 							"  RETURNING id, body, headers, delivery_count, "
 							"    enqueued_at, group_key, idempotency_key, priority) "

@@ -72,8 +72,9 @@ typedef struct QueueEntry
 	Interval	retry_delay_max;
 	Interval	dedup_window;
 	bool		has_retention;
-	bool		ordered;
+	int32		group_limit;	/* max_in_flight_per_group; 0: none (1: ordered) */
 	bool		paused;			/* queue.pause: reads and pops take nothing */
+	char		dead_letter_queue[NAMEDATALEN]; /* "": its own dead letters */
 	/* direct table access (direct.c): -1 not known yet, 0 no, 1 yes */
 	int			direct_ok;
 	Oid			seqid;			/* identity sequence of id */

@@ -81,26 +81,31 @@ typedef struct ReadState
 	bool		pop;
 	ReturnSetInfo *rsinfo;
 	TimestampTz next_visible;	/* earliest visible_at of rows not taken */
-	Relation	group_index;	/* ordered queues: opened on first use */
+	Relation	group_index;	/* group_limit: opened on first use */
 	TupleTableSlot *group_slot;
 } ReadState;
 
 /*
  * group_blocked
- *		On an ordered queue, whether an earlier message of the row's group
- *		is still in the queue (handed out, waiting for a retry, or not yet
- *		read): then the row waits.  Acked and dead-lettered messages are
- *		gone, and one of ours taken earlier in this read is still seen
- *		(its old version), so one message per group is in flight.
+ *		Whether the row must wait for earlier messages of its group: on an
+ *		ordered queue (group_limit 1), while one is still in the queue
+ *		(handed out, waiting for a retry, or not yet read); with
+ *		max_in_flight_per_group n, while n are.  Acked and dead-lettered
+ *		messages are gone, and one of ours taken earlier in this read is
+ *		still seen (its old version).  So the messages of a group that can
+ *		be handed out are its n oldest still in the queue, and at most n
+ *		are in flight: senders of one group take turns until commit
+ *		(send.c, lock_group), so no earlier message of the group is
+ *		uncommitted when a later one is visible.
  */
 static bool
 group_blocked(ReadState *rs, TupleTableSlot *row, int64 id)
 {
 	IndexScanDesc scan;
 	ScanKeyData key;
-	bool		blocked = false;
+	int32		earlier = 0;
 
-	if (!rs->entry->ordered || row->tts_isnull[MSG_GROUP_KEY])
+	if (rs->entry->group_limit <= 0 || row->tts_isnull[MSG_GROUP_KEY])
 		return false;
 	if (rs->group_index == NULL)
 	{
@@ -113,14 +118,17 @@ group_blocked(ReadState *rs, TupleTableSlot *row, int64 id)
 						   row->tts_values[MSG_GROUP_KEY]);
 	scan = index_beginscan(rs->dt->rel, rs->group_index, rs->dt->snapshot, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, rs->group_slot))
+	while (earlier < rs->entry->group_limit &&
+		   index_getnext_slot(scan, ForwardScanDirection, rs->group_slot))
 	{
 		bool		isnull;
 
-		blocked = DatumGetInt64(slot_getattr(rs->group_slot, MSG_ID + 1, &isnull)) < id;
+		if (DatumGetInt64(slot_getattr(rs->group_slot, MSG_ID + 1, &isnull)) >= id)
+			break;
+		earlier++;
 	}
 	index_endscan(scan);
-	return blocked;
+	return earlier >= rs->entry->group_limit;
 }
 
 /*
@@ -609,8 +617,8 @@ queue_pop(PG_FUNCTION_ARGS)
 	/* the worker applies the retention to the archive */
 	if (n > 0 && entry->has_retention)
 		queue_housekeeping(entry->relid, 1);
-	/* an ordered queue: the next messages of their groups may be free now */
-	if (n > 0 && entry->ordered)
+	/* groups limited (ordered queues): the next messages of their groups may be free now */
+	if (n > 0 && entry->group_limit > 0)
 		queue_note_rewind(entry->relid, 0, false);
 
 	return (Datum) 0;

@@ -217,7 +217,8 @@ send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
 
 /*
  * lock_group
- *		On an ordered queue, senders of one group take turns until commit:
+ *		On a queue that limits its groups (ordered, or max_in_flight_per_group),
+ *		senders of one group take turns until commit:
  *		a message must not become visible before an earlier-numbered one of
  *		its group that is still uncommitted, or the group would be read out
  *		of order.  A transaction-level lock on (queue, group) taken before
@@ -413,7 +414,7 @@ queue_send(PG_FUNCTION_ARGS)
 		delay = &no_delay;
 
 	entry = queue_lookup_for(name, QPRIV_SEND, true);
-	if (entry->ordered && msg.group_key != (Datum) 0)
+	if (entry->group_limit > 0 && msg.group_key != (Datum) 0)
 		lock_group(entry, group_hash(msg.group_key));
 	/* reads do not move past the id until the row is in the index */
 	handle = queue_sending_begin(entry->relid);
@@ -602,7 +603,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	}
 	text_elements(fcinfo, 5, msgs, offsetof(NewMessage, group_key));
 	text_elements(fcinfo, 4, msgs, offsetof(NewMessage, idempotency_key));
-	if (entry->ordered && !PG_ARGISNULL(5))
+	if (entry->group_limit > 0 && !PG_ARGISNULL(5))
 		lock_groups(entry, msgs, nbodies);
 	/* reads do not move past the ids until the rows are in the index */
 	handle = queue_sending_begin(entry->relid);

@@ -113,7 +113,7 @@ DROP DATABASE :"tap_probe_db" WITH (FORCE);
 
 BEGIN;
 
-SELECT plan(714);
+SELECT plan(718);
 
 -- ---------------------------------------------------------------------
 -- Helpers
@@ -772,13 +772,14 @@ SELECT results_eq($$
 	   AND has_function_privilege('tap_nobody', p.oid, 'EXECUTE')
 	 ORDER BY p.oid::regprocedure::text COLLATE "C"$$,
 	$$VALUES
-		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean)'),
+		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean,integer,text)'),
 		('queue."grant"(text,name,text)'),
 		('queue._bound_queues(text)'),
 		('queue._check_access(text,text)'),
 		('queue._check_name(text,text)'),
 		('queue._check_options(interval,integer,interval,interval,interval,interval)'),
 		('queue._count(text)'),
+		('queue._group_limit(boolean,integer,integer)'),
 		('queue._health(interval,interval)'),
 		('queue._may_see(text)'),
 		('queue._measured(oid)'),
@@ -790,7 +791,7 @@ SELECT results_eq($$
 		('queue._worker_status()'),
 		('queue.ack(text,bigint,integer)'),
 		('queue.ack(text,bigint[])'),
-		('queue.alter(text,interval,integer,interval,interval,interval,interval,boolean,boolean)'),
+		('queue.alter(text,interval,integer,interval,interval,interval,interval,boolean,boolean,integer,text)'),
 		('queue.bind(text,text)'),
 		('queue.dead_letters(text,integer)'),
 		('queue.drop(text,boolean)'),
@@ -877,11 +878,11 @@ SELECT results_eq($$
 	   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
 	 ORDER BY p.oid::regprocedure::text COLLATE "C"$$,
 	$$VALUES
-		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean)'),
+		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean,integer,text)'),
 		('queue."grant"(text,name,text)'),
 		('queue.ack(text,bigint,integer)'),
 		('queue.ack(text,bigint[])'),
-		('queue.alter(text,interval,integer,interval,interval,interval,interval,boolean,boolean)'),
+		('queue.alter(text,interval,integer,interval,interval,interval,interval,boolean,boolean,integer,text)'),
 		('queue.bind(text,text)'),
 		('queue.drop(text,boolean)'),
 		('queue.extend(text,bigint,interval,integer)'),
@@ -1359,6 +1360,28 @@ SELECT is_empty($$SELECT * FROM queue.grants WHERE grantee::oid NOT IN (SELECT o
 SELECT queue.revoke('priv_b', 'tap_other', 'send');
 SELECT is_empty($$SELECT * FROM pg_temp.acl_of('tap_other', 'priv_b')$$,
 	'revoking a role''s last privilege on a queue takes the anchor back');
+
+-- Naming a dead-letter queue needs send on it (as the caller): a manager
+-- of one queue cannot pour its dead letters into a queue it may not send to
+SELECT queue.create('priv_dl_src');
+SELECT queue.create('priv_dl_dst');
+CREATE ROLE tap_dl_manager;
+SELECT queue.grant('priv_dl_src', 'tap_dl_manager', 'manage');
+SELECT is(pg_temp.try_as('tap_dl_manager',
+		$$SELECT queue.alter('priv_dl_src', dead_letter_queue => 'priv_dl_dst')$$),
+	'42501: permission denied for queue "priv_dl_dst"',
+	'alter: a dead-letter queue the caller may not send to is refused');
+SELECT is(pg_temp.try_as('tap_creator',
+		$$SELECT queue.create('priv_dl_new', dead_letter_queue => 'priv_dl_dst')$$),
+	'42501: permission denied for queue "priv_dl_dst"',
+	'create: a dead-letter queue the creator may not send to is refused');
+SELECT queue.grant('priv_dl_dst', 'tap_dl_manager', 'send');
+SELECT is(pg_temp.try_as('tap_dl_manager',
+		$$SELECT queue.alter('priv_dl_src', dead_letter_queue => 'priv_dl_dst')$$),
+	'ok', '... and accepted with send on it');
+SELECT is(pg_temp.try_as('tap_dl_manager',
+		$$SELECT queue.alter('priv_dl_src', dead_letter_queue => '')$$),
+	'ok', 'taking it away needs only manage');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -128,6 +128,13 @@ foreach my $from ('0.1.0', '0.2.0', '0.3.0', '0.4.0')
 	is($node->safe_psql('old', $queue_objects), $fresh_objects,
 		"a queue made by $from has the relations of one made now");
 
+	# the ordered queue of $from has a group limit of 1; the other none
+	is($node->safe_psql('old', q{
+		SELECT string_agg(queue_name || ' ' || ordered || ' ' || coalesce(max_in_flight_per_group::text, '-')
+						  || ' ' || coalesce(dead_letter_queue, '-'), ', ' ORDER BY queue_name)
+		  FROM queue.queues}),
+		'keyed true 1 -, orders false - -', "ordered queues of $from keep one message per group in flight");
+
 	# the messages survived, and the queues work
 	is($node->safe_psql('old', q{SELECT ready, in_flight, archived FROM queue.stats('orders', exact => true)}),
 		'8|1|1', 'messages, the one in flight and the archived one kept');
