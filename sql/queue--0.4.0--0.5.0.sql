@@ -37,6 +37,9 @@ ALTER TABLE queue.registry ADD COLUMN max_in_flight_per_group integer
 UPDATE queue.registry SET max_in_flight_per_group = 1 WHERE ordered;
 /* dead letters into another queue */
 ALTER TABLE queue.registry ADD COLUMN dead_letter_queue text;
+/* message expiry */
+ALTER TABLE queue.registry ADD COLUMN message_ttl interval;
+ALTER TABLE queue.registry ADD COLUMN drop_expired boolean NOT NULL DEFAULT false;
 
 DROP FUNCTION queue."create"(text, interval, integer, interval, interval, interval,
 							 interval, boolean, boolean, boolean);
@@ -46,6 +49,36 @@ DROP FUNCTION queue."alter"(text, interval, integer, interval, interval, interva
 							interval, boolean, boolean);
 DROP FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval,
 								interval, boolean, boolean);
+CREATE FUNCTION queue._check_ttl(message_ttl interval)
+RETURNS interval
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF message_ttl OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'message_ttl must not be negative'
+			USING ERRCODE = '22023', HINT = 'Use 0 for no ttl.';
+	END IF;
+	IF message_ttl OPERATOR(pg_catalog.>) interval '100 years' THEN
+		RAISE EXCEPTION 'queue options must not exceed 100 years'
+			USING ERRCODE = '22023';
+	END IF;
+	IF message_ttl OPERATOR(pg_catalog.=) interval '0' THEN
+		RETURN NULL;
+	END IF;
+	RETURN message_ttl;
+END
+$$;
+CREATE FUNCTION queue._expire_at(relid oid, at timestamptz)
+RETURNS void
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_expire_at_sql';
+CREATE FUNCTION queue._note_expiry(relid oid, at timestamptz)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_note_expiry_sql';
 CREATE FUNCTION queue._check_dead_letter_queue(queue_name text, dead_letter_queue text)
 RETURNS text
 LANGUAGE plpgsql
@@ -168,6 +201,8 @@ CREATE FUNCTION queue._create_impl(
 	if_not_exists		boolean,
 	max_in_flight_per_group integer,
 	dead_letter_queue	text,
+	message_ttl			interval,
+	drop_expired		boolean,
 	creator				oid)
 RETURNS void
 LANGUAGE plpgsql
@@ -192,6 +227,8 @@ BEGIN
 												  max_in_flight_per_group, NULL);
 	ordered := max_in_flight_per_group IS NOT DISTINCT FROM 1;
 	dead_letter_queue := queue._check_dead_letter_queue(queue_name, dead_letter_queue);
+	message_ttl := queue._check_ttl(message_ttl);
+	drop_expired := coalesce(drop_expired, false);
 	/* a zero retention keeps nothing: the same as none */
 	IF retention OPERATOR(pg_catalog.=) interval '0' THEN
 		retention := NULL;
@@ -203,10 +240,10 @@ BEGIN
 	 */
 	INSERT INTO queue.registry (queue_name, visibility_timeout, max_deliveries,
 		retry_delay, retry_delay_max, dedup_window, retention, ordered, unlogged,
-		max_in_flight_per_group, dead_letter_queue)
+		max_in_flight_per_group, dead_letter_queue, message_ttl, drop_expired)
 	VALUES (queue_name, visibility_timeout, max_deliveries, retry_delay,
 		retry_delay_max, dedup_window, retention, ordered, unlogged,
-		max_in_flight_per_group, dead_letter_queue)
+		max_in_flight_per_group, dead_letter_queue, message_ttl, drop_expired)
 	ON CONFLICT ON CONSTRAINT registry_pkey DO NOTHING;
 	IF NOT FOUND THEN
 		IF coalesce(if_not_exists, false) THEN
@@ -326,7 +363,9 @@ CREATE FUNCTION queue."create"(
 	unlogged			boolean DEFAULT false,
 	if_not_exists		boolean DEFAULT false,
 	max_in_flight_per_group integer DEFAULT NULL,
-	dead_letter_queue	text DEFAULT NULL)
+	dead_letter_queue	text DEFAULT NULL,
+	message_ttl			interval DEFAULT NULL,
+	drop_expired		boolean DEFAULT false)
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_create';
@@ -341,7 +380,9 @@ CREATE FUNCTION queue._alter_impl(
 	ordered				boolean,
 	unlogged			boolean,
 	max_in_flight_per_group integer,
-	dead_letter_queue	text)
+	dead_letter_queue	text,
+	message_ttl			interval,
+	drop_expired		boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -367,6 +408,11 @@ BEGIN
 	IF dead_letter_queue IS NOT NULL THEN
 		new.dead_letter_queue := queue._check_dead_letter_queue(queue_name, dead_letter_queue);
 	END IF;
+	/* 0 takes the ttl away */
+	IF message_ttl IS NOT NULL THEN
+		new.message_ttl := queue._check_ttl(message_ttl);
+	END IF;
+	new.drop_expired := coalesce(drop_expired, old.drop_expired);
 	PERFORM queue._check_options(new.visibility_timeout, new.max_deliveries,
 								 new.retry_delay, new.retry_delay_max,
 								 new.dedup_window, new.retention);
@@ -417,12 +463,19 @@ BEGIN
 		   ordered = new.ordered,
 		   unlogged = new.unlogged,
 		   max_in_flight_per_group = new.max_in_flight_per_group,
-		   dead_letter_queue = new.dead_letter_queue
+		   dead_letter_queue = new.dead_letter_queue,
+		   message_ttl = new.message_ttl,
+		   drop_expired = new.drop_expired
 	 WHERE r.queue_name OPERATOR(pg_catalog.=) _alter_impl.queue_name;
 
 	PERFORM queue._invalidate(queue_name);
 	/* other delivery rules: reads look at every live message again */
 	PERFORM queue._rewind(format('queue.%I', 'q_' || queue_name)::regclass::oid, 0, false);
+	/* a shorter message_ttl may have expired messages */
+	IF new.message_ttl IS NOT NULL THEN
+		PERFORM queue._note_expiry(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+								   '-infinity'::pg_catalog.timestamptz);
+	END IF;
 	/* a lower max_deliveries may have made poison of messages */
 	PERFORM queue._sweep_at(format('queue.%I', 'q_' || queue_name)::regclass::oid,
 							'-infinity'::pg_catalog.timestamptz);
@@ -439,18 +492,71 @@ CREATE FUNCTION queue."alter"(
 	ordered				boolean DEFAULT NULL,
 	unlogged			boolean DEFAULT NULL,
 	max_in_flight_per_group integer DEFAULT NULL,
-	dead_letter_queue	text DEFAULT NULL)
+	dead_letter_queue	text DEFAULT NULL,
+	message_ttl			interval DEFAULT NULL,
+	drop_expired		boolean DEFAULT NULL)
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'queue_manage';
 REVOKE ALL ON FUNCTION
 	queue._create_impl(text, interval, integer, interval, interval, interval,
-					   interval, boolean, boolean, boolean, integer, text, oid),
+					   interval, boolean, boolean, boolean, integer, text, interval,
+					   boolean, oid),
 	queue._alter_impl(text, interval, integer, interval, interval, interval,
-					  interval, boolean, boolean, integer, text),
+					  interval, boolean, boolean, integer, text, interval, boolean),
+	queue._expire_at(oid, timestamptz),
+	queue._note_expiry(oid, timestamptz),
 	queue._check_dead_letter_queue(text, text),
 	queue._forward_dead(text, text, bigint[], text)
 FROM PUBLIC;
+CREATE OR REPLACE FUNCTION queue._redrive_impl(queue_name text, quantity integer,
+									ids bigint[])
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+	lowest bigint;
+	r queue.registry;
+BEGIN
+	r := queue._lock_queue(queue_name);
+	IF quantity OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'quantity must be at least 1, not %', quantity
+			USING ERRCODE = '22023';
+	END IF;
+	EXECUTE format(
+		'WITH moved AS ('
+		'  DELETE FROM queue.%1$I d WHERE d.id IN ('
+		'    SELECT id FROM queue.%1$I'
+		'     WHERE ($2::bigint[] IS NULL OR id = ANY ($2))'
+		'     ORDER BY id LIMIT $1 FOR UPDATE)'
+		'  RETURNING d.id, d.body, d.headers, d.enqueued_at, d.group_key,'
+		'            d.idempotency_key, d.priority) '
+		', back AS ('
+		'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+		'                        visible_at, group_key, idempotency_key, priority) '
+		'SELECT id, body, headers, 0,'
+		'       CASE WHEN $3::pg_catalog.interval IS NULL THEN enqueued_at ELSE now() END,'
+		'       now(), group_key, idempotency_key, priority FROM moved'
+		'  RETURNING id) '
+		'SELECT count(*), min(id) FROM back',
+		'dl_' || queue_name, 'q_' || queue_name)
+		INTO n, lowest USING quantity, ids, r.message_ttl;
+	/* with a message_ttl, a redriven message starts a new life (enqueued now) */
+	IF r.message_ttl IS NOT NULL AND n OPERATOR(pg_catalog.>) 0 THEN
+		PERFORM queue._note_expiry(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+								   now() OPERATOR(pg_catalog.+) r.message_ttl);
+	END IF;
+	PERFORM queue._count_visible(format('queue.%I', 'q_' || queue_name)::regclass::oid, n);
+	/* the messages keep their ids, which reads may have passed long ago */
+	IF lowest IS NOT NULL THEN
+		PERFORM queue._rewind(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+							  lowest, true);
+	END IF;
+	RETURN n;
+END
+$$;
 CREATE OR REPLACE FUNCTION queue._drop_impl(queue_name text, if_exists boolean)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -792,7 +898,8 @@ $$;
 CREATE OR REPLACE VIEW queue.queues AS
 	SELECT queue_name, created_at, visibility_timeout, max_deliveries,
 		   retry_delay, retry_delay_max, dedup_window, retention, ordered,
-		   unlogged, paused, max_in_flight_per_group, dead_letter_queue
+		   unlogged, paused, max_in_flight_per_group, dead_letter_queue,
+		   message_ttl, drop_expired
 	  FROM queue.registry r
 	 WHERE queue._may_see(r.queue_name);
 
@@ -1150,6 +1257,75 @@ BEGIN
 				forgotten := forgotten + n;
 			END IF;
 
+			/*
+			 * Messages past the message_ttl, not in flight (a consumer may
+			 * still ack those), oldest first: to the dead letters with
+			 * reason 'expired' (or the dead-letter queue), or dropped.
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 32) OPERATOR(pg_catalog.<>) 0 THEN
+				IF r.message_ttl IS NULL THEN
+					PERFORM queue._expire_at(relid, NULL);
+				ELSE
+					EXECUTE format(
+						'SELECT array_agg(id ORDER BY id) FROM ('
+						'  SELECT id FROM queue.%I'
+						'   WHERE enqueued_at <= clock_timestamp() - $1'
+						'     AND NOT (leased AND visible_at > clock_timestamp())'
+						'   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) s',
+						'q_' || r.queue_name)
+						INTO ids USING r.message_ttl, batch;
+					n := 0;
+					IF ids IS NOT NULL AND r.drop_expired THEN
+						EXECUTE format('DELETE FROM queue.%I WHERE id = ANY ($1)',
+									   'q_' || r.queue_name) USING ids;
+						GET DIAGNOSTICS n = ROW_COUNT;
+						purged := purged + n;
+					ELSIF ids IS NOT NULL AND r.dead_letter_queue IS NOT NULL THEN
+						n := queue._forward_dead(r.queue_name, r.dead_letter_queue, ids,
+												 'expired');
+					ELSIF ids IS NOT NULL THEN
+						EXECUTE format(
+							'WITH dead AS ('
+							'  DELETE FROM queue.%1$I m WHERE m.id = ANY ($1)'
+							'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
+							'            m.group_key, m.idempotency_key, m.priority) '
+							'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+							'                        reason, group_key, idempotency_key, priority) '
+							'SELECT id, body, headers, delivery_count, enqueued_at, ''expired'','
+							'       group_key, idempotency_key, priority FROM dead',
+							'q_' || r.queue_name, 'dl_' || r.queue_name)
+							USING ids;
+						GET DIAGNOSTICS n = ROW_COUNT;
+					END IF;
+					IF n OPERATOR(pg_catalog.>) 0 AND NOT r.drop_expired THEN
+						dead_lettered := dead_lettered + n;
+						PERFORM queue._count_dead(relid, n);
+					END IF;
+					IF n OPERATOR(pg_catalog.>) 0 AND r.max_in_flight_per_group IS NOT NULL THEN
+						PERFORM queue._rewind(relid, ids[1], false);
+					END IF;
+					/*
+					 * Next: when the oldest message left expires (ids come in
+					 * about enqueued_at order); a full batch, or expired
+					 * messages still in flight, are looked at again soon.
+					 */
+					IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.>=) batch THEN
+						next_due := '-infinity'::pg_catalog.timestamptz;
+					ELSE
+						EXECUTE format('SELECT min(enqueued_at) FROM ('
+									   '  SELECT enqueued_at FROM queue.%I ORDER BY id LIMIT 100) s',
+									   'q_' || r.queue_name)
+							INTO next_due;
+						/* NULL (empty): not before the next send */
+						IF next_due IS NOT NULL THEN
+							next_due := GREATEST(next_due OPERATOR(pg_catalog.+) r.message_ttl,
+								pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '1 second');
+						END IF;
+					END IF;
+					PERFORM queue._expire_at(relid, next_due);
+				END IF;
+			END IF;
+
 			/* the counts of queue.stats and queue.metrics (src/measure.c) */
 			IF (dq.due OPERATOR(pg_catalog.&) 16) OPERATOR(pg_catalog.<>) 0 THEN
 				SELECT * INTO m FROM queue._count(r.queue_name);
@@ -1433,9 +1609,9 @@ DELETE FROM pg_catalog.pg_init_privs p
  */
 
 -- The API
-COMMENT ON FUNCTION queue."create"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text) IS
+COMMENT ON FUNCTION queue."create"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text, interval, boolean) IS
 'Create a queue and its tables (q_, dl_, a_, k_, p_<name>); the creator gets manage on it. Needs CREATE on schema queue.';
-COMMENT ON FUNCTION queue."alter"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text) IS
+COMMENT ON FUNCTION queue."alter"(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text, interval, boolean) IS
 'Change the options of a queue; NULL keeps an option as it is. Needs manage.';
 COMMENT ON FUNCTION queue."drop"(text, boolean) IS
 'Drop a queue with its messages, dead letters and archive; false if it did not exist and if_exists. Needs manage.';
@@ -1509,14 +1685,20 @@ COMMENT ON FUNCTION queue._check_options(interval, integer, interval, interval, 
 'Internal: raise 22023 for a bad queue option (create, alter).';
 COMMENT ON FUNCTION queue._lock_queue(text) IS
 'Internal: raise 42704 unless the queue exists; lock and return its registry row.';
-COMMENT ON FUNCTION queue._create_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text, oid) IS
+COMMENT ON FUNCTION queue._create_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text, interval, boolean, oid) IS
 'Internal: the work of queue.create, run as the extension''s owner; not executable by PUBLIC.';
-COMMENT ON FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text) IS
+COMMENT ON FUNCTION queue._alter_impl(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text, interval, boolean) IS
 'Internal: the work of queue.alter, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._check_dead_letter_queue(text, text) IS
 'Internal: the dead_letter_queue a queue may have (42704 missing, 22023 itself or a cycle); not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._forward_dead(text, text, bigint[], text) IS
 'Internal: moves messages of a queue to its dead-letter queue as new messages with a dead_letter header; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._check_ttl(interval) IS
+'Internal: a message_ttl as create and alter take it (0: none; 22023 negative or over 100 years).';
+COMMENT ON FUNCTION queue._expire_at(oid, timestamptz) IS
+'Internal: when the worker looks for expired messages of a queue next (NULL: after the next send); not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._note_expiry(oid, timestamptz) IS
+'Internal: at commit, the worker looks for expired messages of a queue by then at the latest; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._group_limit(boolean, integer, integer) IS
 'Internal: the max_in_flight_per_group a queue gets from create''s or alter''s ordered and max_in_flight_per_group (22023 when they disagree).';
 COMMENT ON FUNCTION queue._drop_impl(text, boolean) IS

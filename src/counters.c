@@ -65,6 +65,7 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 swept_at;	/* TimestampTz of the last sweep taken */
 	pg_atomic_uint64 swept_changes; /* table_changes() + 1 then; 0: unknown */
 	pg_atomic_uint32 housekeep;	/* archive, keys or producers may hold rows */
+	pg_atomic_uint64 expire_at; /* TimestampTz: a message may expire then */
 	QueuePosition position;		/* where reads start (position.c) */
 	QueueMeasure measure;		/* counts as of the last measurement (measure.c) */
 } QueueCounterSlot;
@@ -94,6 +95,7 @@ typedef struct PendingCount
 	int64		rewind_to;		/* reads must look from here again */
 	bool		rewind_head;	/* ... and rows below head may be live */
 	TimestampTz rescan_at;		/* a row behind ready is visible then */
+	TimestampTz expire_at;		/* a message sent may expire then */
 } PendingCount;
 
 #define MAX_PENDING 64
@@ -118,6 +120,7 @@ static int	ntaken = 0;
 static int	maxtaken = 0;
 
 static void sweep_due_min(QueueCounterSlot *slot, TimestampTz at);
+static void expire_at_min(QueueCounterSlot *slot, TimestampTz at);
 
 PG_FUNCTION_INFO_V1(queue_totals_sql);
 PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
@@ -126,6 +129,8 @@ PG_FUNCTION_INFO_V1(queue_count_visible_sql);
 PG_FUNCTION_INFO_V1(queue_sweep_at_sql);
 PG_FUNCTION_INFO_V1(queue_sweep_take_sql);
 PG_FUNCTION_INFO_V1(queue_rewind_sql);
+PG_FUNCTION_INFO_V1(queue_expire_at_sql);
+PG_FUNCTION_INFO_V1(queue_note_expiry_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
 static void queue_counters_subxact_callback(SubXactEvent event,
@@ -162,6 +167,7 @@ queue_counters_shmem_startup(void)
 			SpinLockInit(&counters->slots[i].measure.mutex);
 			queue_measure_reset(&counters->slots[i].measure);
 			pg_atomic_init_u32(&counters->slots[i].housekeep, 1);
+			pg_atomic_init_u64(&counters->slots[i].expire_at, 0);
 			counters->slots[i].dbid = InvalidOid;
 			counters->slots[i].relid = InvalidOid;
 			pg_atomic_init_u64(&counters->slots[i].sent, 0);
@@ -223,6 +229,7 @@ counter_slot(Oid relid, bool create)
 				queue_position_reset(&slot->position);
 				queue_measure_reset(&slot->measure);
 				pg_atomic_write_u32(&slot->housekeep, 1);
+				pg_atomic_write_u64(&slot->expire_at, 0);
 				slot->relid = relid;
 				pg_write_barrier();
 				slot->dbid = MyDatabaseId;
@@ -262,6 +269,7 @@ pending_for(Oid relid)
 	pending[npending].rewind_to = PG_INT64_MAX;
 	pending[npending].rewind_head = false;
 	pending[npending].rescan_at = DT_NOEND;
+	pending[npending].expire_at = DT_NOEND;
 	return &pending[npending++];
 }
 
@@ -500,6 +508,8 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 					continue;
 				if (pending[i].sweep_due != DT_NOEND)
 					sweep_due_min(slot, pending[i].sweep_due);
+				if (pending[i].expire_at != DT_NOEND)
+					expire_at_min(slot, pending[i].expire_at);
 				if (pending[i].sent)
 					pg_atomic_fetch_add_u64(&slot->sent, pending[i].sent);
 				if (pending[i].acked)
@@ -832,5 +842,87 @@ Datum
 queue_rewind_sql(PG_FUNCTION_ARGS)
 {
 	queue_note_rewind(PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_BOOL(2));
+	PG_RETURN_VOID();
+}
+
+/*
+ * Message expiry (queues with a message_ttl): a slot's expire_at is the
+ * earliest time a message of the queue may expire.  A send notes its
+ * message's (enqueued_at + message_ttl), taken at commit as the minimum; the
+ * worker, after it expired what it could, sets the next one
+ * (queue._expire_at).  0: not known, look now.  A note lost to a race with
+ * the worker's set is made good by its full pass, which looks at every
+ * queue with a message_ttl once a minute; reads never hand out an expired
+ * message meanwhile (read.c).
+ */
+static void
+expire_at_min(QueueCounterSlot *slot, TimestampTz at)
+{
+	uint64		cur = pg_atomic_read_u64(&slot->expire_at);
+	uint64		want = (uint64) Max(at, 0);
+
+	while (cur > want &&
+		   !pg_atomic_compare_exchange_u64(&slot->expire_at, &cur, want))
+		;
+}
+
+void
+queue_note_expiry(Oid relid, TimestampTz at)
+{
+	PendingCount *p = pending_for(relid);
+
+	if (p)
+		p->expire_at = Min(p->expire_at, at);
+	else
+	{
+		QueueCounterSlot *slot = counter_slot(relid, true);
+
+		/* no room to wait for the commit: now, which is only earlier */
+		if (slot != NULL)
+			expire_at_min(slot, at);
+	}
+}
+
+/*
+ * queue_expiry_due
+ *		Whether the worker should look for expired messages of relid's
+ *		queue (schedule.c); a queue without a slot is due.
+ */
+bool
+queue_expiry_due(Oid relid, TimestampTz now)
+{
+	QueueCounterSlot *slot = counter_slot(relid, true);
+
+	if (slot == NULL)
+		return true;
+	return pg_atomic_read_u64(&slot->expire_at) <= (uint64) Max(now, 0);
+}
+
+/*
+ * queue._expire_at(relid oid, at timestamptz)
+ *		When the worker should look at the queue's expiry next (NULL:
+ *		never, until a send notes one).  Set by the worker's step.
+ */
+Datum
+queue_expire_at_sql(PG_FUNCTION_ARGS)
+{
+	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), true);
+
+	if (slot != NULL)
+		pg_atomic_write_u64(&slot->expire_at,
+							PG_ARGISNULL(1) ? (uint64) PG_INT64_MAX :
+							(uint64) Max(PG_GETARG_TIMESTAMPTZ(1), 0));
+	PG_RETURN_VOID();
+}
+
+/*
+ * queue._note_expiry(relid oid, at timestamptz)
+ *		When this transaction commits, the worker looks for expired messages
+ *		of the queue at 'at' at the latest (queue.alter of message_ttl).
+ */
+Datum
+queue_note_expiry_sql(PG_FUNCTION_ARGS)
+{
+	queue_note_expiry(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1));
 	PG_RETURN_VOID();
 }

@@ -167,7 +167,9 @@ queue_load_entry(QueueEntry *entry)
 						   /* no column paused before 0.5.0 */
 						   "  coalesce((pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'paused')::boolean, false), "
 						   /* nor dead_letter_queue */
-						   "  coalesce(pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'dead_letter_queue', '') "
+						   "  coalesce(pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'dead_letter_queue', ''), "
+						   /* nor message_ttl */
+						   "  (pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'message_ttl')::pg_catalog.interval "
 						   "FROM queue.registry r "
 						   "JOIN pg_catalog.pg_class c "
 						   "  ON c.relname = ('q_' || r.queue_name)::pg_catalog.name "
@@ -206,6 +208,13 @@ queue_load_entry(QueueEntry *entry)
 	entry->paused = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
 	text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 10, &isnull)),
 						   entry->dead_letter_queue, NAMEDATALEN);
+	{
+		Datum		ttl = SPI_getbinval(tup, desc, 11, &isnull);
+
+		entry->has_ttl = !isnull;
+		if (!isnull)
+			entry->message_ttl = *DatumGetIntervalP(ttl);
+	}
 	entry->seqid = getIdentitySequence(entry->relid, 1, true);
 }
 
@@ -251,6 +260,8 @@ queue_lookup(const char *name)
 	entry->group_limit = loaded.group_limit;
 	entry->paused = loaded.paused;
 	strlcpy(entry->dead_letter_queue, loaded.dead_letter_queue, NAMEDATALEN);
+	entry->has_ttl = loaded.has_ttl;
+	entry->message_ttl = loaded.message_ttl;
 	entry->direct_ok = -1;
 	memset(entry->index_oids, 0, sizeof(entry->index_oids));
 	entry->acl_user = InvalidOid;
@@ -342,6 +353,13 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 							   "SELECT 1 FROM %s e WHERE e.group_key = m.group_key "
 							   "AND e.id < m.id LIMIT %d) e) < %d) ", undelivered, q,
 							   entry->group_limit, entry->group_limit);
+
+	/* message_ttl: an expired message is not handed out ($2 is now) */
+	if (entry->has_ttl)
+		undelivered = psprintf("%sAND m.enqueued_at > $2 - %s::pg_catalog.interval ",
+							   undelivered,
+							   quote_literal_cstr(DatumGetCString(DirectFunctionCall1(interval_out,
+																					  IntervalPGetDatum(&entry->message_ttl)))));
 
 	switch (kind)
 	{

@@ -75,6 +75,8 @@ typedef struct QueueEntry
 	int32		group_limit;	/* max_in_flight_per_group; 0: none (1: ordered) */
 	bool		paused;			/* queue.pause: reads and pops take nothing */
 	char		dead_letter_queue[NAMEDATALEN]; /* "": its own dead letters */
+	bool		has_ttl;		/* message_ttl is set: */
+	Interval	message_ttl;	/* a message expires this long after enqueued_at */
 	/* direct table access (direct.c): -1 not known yet, 0 no, 1 yes */
 	int			direct_ok;
 	Oid			seqid;			/* identity sequence of id */
@@ -137,6 +139,8 @@ extern void queue_note_sweep(Oid relid, TimestampTz due);
 extern bool queue_sweep_take(Oid relid);
 extern bool queue_housekeeping(Oid relid, int set);
 extern int	queue_slot_relids(Oid **relids);
+extern void queue_note_expiry(Oid relid, TimestampTz at);
+extern bool queue_expiry_due(Oid relid, TimestampTz now);
 extern int64 queue_table_changes(Oid relid);
 extern void queue_read_totals(Oid relid, int64 *sent, int64 *acked, int64 *dead);
 

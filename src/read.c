@@ -81,6 +81,7 @@ typedef struct ReadState
 	bool		pop;
 	ReturnSetInfo *rsinfo;
 	TimestampTz next_visible;	/* earliest visible_at of rows not taken */
+	TimestampTz expired_before; /* message_ttl: enqueued before is expired */
 	Relation	group_index;	/* group_limit: opened on first use */
 	TupleTableSlot *group_slot;
 } ReadState;
@@ -171,6 +172,10 @@ take_row(ReadState *rs, TupleTableSlot *found, TupleTableSlot *locked,
 		*visible_at = at;
 		return false;
 	}
+
+	/* expired (message_ttl): the worker dead-letters or drops it */
+	if (DatumGetTimestampTz(found->tts_values[MSG_ENQUEUED_AT]) <= rs->expired_before)
+		return false;
 
 	/*
 	 * Delivered max_deliveries times already, counting deliveries whose
@@ -398,6 +403,11 @@ read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
 	rs.entry = entry;
 	rs.dt = &dt;
 	rs.now = now;
+	rs.expired_before = entry->has_ttl ?
+		DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												TimestampTzGetDatum(now),
+												IntervalPGetDatum(&entry->message_ttl))) :
+		DT_NOBEGIN;
 	rs.pop = pop;
 	rs.rsinfo = rsinfo;
 	rs.next_visible = DT_NOEND;

@@ -15,7 +15,9 @@
  *	  out meanwhile;
  *	- its message table is mostly free space and should be compacted
  *	  (checked every 10 s; see compaction_due);
- *	- its counts for queue.stats should be measured again (measure.c).
+ *	- its counts for queue.stats should be measured again (measure.c);
+ *	- it has a message_ttl and a message may have expired (counters.c,
+ *	  queue_expiry_due; in a full pass, every queue with a message_ttl).
  *
  * Those are the queues with a shared slot.  Once a minute (and whenever
  * the step is not run by the background worker: a test, or an operator)
@@ -55,6 +57,7 @@
 #define DUE_SLEEPERS	4
 #define DUE_COMPACTION	8
 #define DUE_MEASURE		16
+#define DUE_EXPIRY		32
 
 /* a step looks for tables to compact this often (microseconds) */
 #define COMPACTION_CHECK_USECS	(10 * USECS_PER_SEC)
@@ -224,6 +227,7 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 	int			ncounted;
 	Oid		   *relids = NULL;
 	char	  **names = NULL;
+	bool	   *ttls = NULL;
 	int			n = 0;
 	Oid			nsp;
 	bool		compaction_check;
@@ -254,7 +258,10 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 		uint64		nrows;
 
 		queue_spi_connect();
-		if (SPI_execute("SELECT queue_name FROM queue.registry", true, 0) != SPI_OK_SELECT)
+		/* no column message_ttl before 0.5.0 */
+		if (SPI_execute("SELECT queue_name, "
+						"  (pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'message_ttl') IS NOT NULL "
+						"FROM queue.registry r", true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "queue: could not read queue.registry");
 		nrows = SPI_processed;
 		/* outside SPI's memory, which queue_spi_finish releases */
@@ -262,15 +269,21 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 									sizeof(Oid) * (nrows + 1));
 		names = MemoryContextAlloc(rsinfo->econtext->ecxt_per_query_memory,
 								   sizeof(char *) * (nrows + 1));
+		ttls = MemoryContextAlloc(rsinfo->econtext->ecxt_per_query_memory,
+								  sizeof(bool) * (nrows + 1));
 		for (i = 0; i < (int) nrows; i++)
 		{
 			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 			char		relname[NAMEDATALEN * 2];
+			bool		isnull;
 
 			snprintf(relname, sizeof(relname), "q_%s", name);
+
 			relids[n] = get_relname_relid(relname, nsp);
 			if (!OidIsValid(relids[n]))
 				continue;		/* being created or dropped */
+			ttls[n] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 2, &isnull));
 			names[n++] = MemoryContextStrdup(rsinfo->econtext->ecxt_per_query_memory, name);
 		}
 		queue_spi_finish();
@@ -313,6 +326,8 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 			due |= DUE_COMPACTION;
 		if (queue_measure_due(relids[i], now))
 			due |= DUE_MEASURE;
+		if (every ? ttls[i] : queue_expiry_due(relids[i], now))
+			due |= DUE_EXPIRY;
 		if (due == 0)
 			continue;
 		if (names[i] == NULL)

@@ -216,6 +216,23 @@ send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
 }
 
 /*
+ * note_expiry
+ *		On a queue with a message_ttl, tell the worker when the messages
+ *		just sent may expire (at commit): no earlier than the start of this
+ *		transaction, which is before their enqueued_at, plus the ttl.
+ */
+static void
+note_expiry(QueueEntry *entry)
+{
+	if (!entry->has_ttl)
+		return;
+	queue_note_expiry(entry->relid,
+					  DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+															  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+															  IntervalPGetDatum(&entry->message_ttl))));
+}
+
+/*
  * lock_group
  *		On a queue that limits its groups (ordered, or max_in_flight_per_group),
  *		senders of one group take turns until commit:
@@ -434,6 +451,7 @@ queue_send(PG_FUNCTION_ARGS)
 		id = send_sql(entry, &msg, delay, priority);
 	queue_sending_end(handle);
 	queue_count_sent(entry->relid, 1);
+	note_expiry(entry);
 
 	PG_RETURN_INT64(id);
 }
@@ -665,6 +683,8 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	}
 	queue_sending_end(handle);
 	queue_count_sent(entry->relid, nsent);
+	if (nsent > 0)
+		note_expiry(entry);
 
 	return (Datum) 0;
 }

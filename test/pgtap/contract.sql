@@ -55,12 +55,12 @@ SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'queue'),
 
 SELECT has_function('queue', 'create',
 	ARRAY['text', 'interval', 'integer', 'interval', 'interval', 'interval', 'interval',
-		  'boolean', 'boolean', 'boolean', 'integer', 'text'],
-	'queue.create(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text)');
+		  'boolean', 'boolean', 'boolean', 'integer', 'text', 'interval', 'boolean'],
+	'queue.create(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text, interval, boolean)');
 SELECT has_function('queue', 'alter',
 	ARRAY['text', 'interval', 'integer', 'interval', 'interval', 'interval', 'interval',
-		  'boolean', 'boolean', 'integer', 'text'],
-	'queue.alter(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text)');
+		  'boolean', 'boolean', 'integer', 'text', 'interval', 'boolean'],
+	'queue.alter(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text, interval, boolean)');
 SELECT has_function('queue', 'drop', ARRAY['text', 'boolean'], 'queue.drop(text, boolean)');
 SELECT has_function('queue', 'purge', ARRAY['text'], 'queue.purge(text)');
 SELECT has_function('queue', 'pause', ARRAY['text'], 'queue.pause(text)');
@@ -103,10 +103,10 @@ SELECT has_function('queue', 'redrive', ARRAY['text', 'integer', 'bigint[]'],
 
 SELECT function_returns('queue', 'create',
 	ARRAY['text', 'interval', 'integer', 'interval', 'interval', 'interval', 'interval',
-		  'boolean', 'boolean', 'boolean', 'integer', 'text'], 'void');
+		  'boolean', 'boolean', 'boolean', 'integer', 'text', 'interval', 'boolean'], 'void');
 SELECT function_returns('queue', 'alter',
 	ARRAY['text', 'interval', 'integer', 'interval', 'interval', 'interval', 'interval',
-		  'boolean', 'boolean', 'integer', 'text'], 'void');
+		  'boolean', 'boolean', 'integer', 'text', 'interval', 'boolean'], 'void');
 SELECT function_returns('queue', 'drop', ARRAY['text', 'boolean'], 'boolean');
 SELECT function_returns('queue', 'purge', ARRAY['text'], 'bigint');
 SELECT function_returns('queue', 'pause', ARRAY['text'], 'boolean');
@@ -147,23 +147,25 @@ SELECT is(pg_get_function_result(to_regprocedure('queue.dead_letters(text, integ
 -- =====================================================================
 
 SELECT is(pg_get_function_arguments(to_regprocedure(
-		'queue.create(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text)')),
+		'queue.create(text, interval, integer, interval, interval, interval, interval, boolean, boolean, boolean, integer, text, interval, boolean)')),
 	'queue_name text, visibility_timeout interval DEFAULT ''00:00:30''::interval, '
 	'max_deliveries integer DEFAULT 5, retry_delay interval DEFAULT ''00:00:01''::interval, '
 	'retry_delay_max interval DEFAULT ''00:15:00''::interval, '
 	'dedup_window interval DEFAULT ''00:05:00''::interval, '
 	'retention interval DEFAULT NULL::interval, ordered boolean DEFAULT false, '
 	'unlogged boolean DEFAULT false, if_not_exists boolean DEFAULT false, '
-	'max_in_flight_per_group integer DEFAULT NULL::integer, dead_letter_queue text DEFAULT NULL::text',
+	'max_in_flight_per_group integer DEFAULT NULL::integer, dead_letter_queue text DEFAULT NULL::text, '
+	'message_ttl interval DEFAULT NULL::interval, drop_expired boolean DEFAULT false',
 	'queue.create: argument names and defaults');
 SELECT is(pg_get_function_arguments(to_regprocedure(
-		'queue.alter(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text)')),
+		'queue.alter(text, interval, integer, interval, interval, interval, interval, boolean, boolean, integer, text, interval, boolean)')),
 	'queue_name text, visibility_timeout interval DEFAULT NULL::interval, '
 	'max_deliveries integer DEFAULT NULL::integer, retry_delay interval DEFAULT NULL::interval, '
 	'retry_delay_max interval DEFAULT NULL::interval, dedup_window interval DEFAULT NULL::interval, '
 	'retention interval DEFAULT NULL::interval, ordered boolean DEFAULT NULL::boolean, '
 	'unlogged boolean DEFAULT NULL::boolean, max_in_flight_per_group integer DEFAULT NULL::integer, '
-	'dead_letter_queue text DEFAULT NULL::text',
+	'dead_letter_queue text DEFAULT NULL::text, message_ttl interval DEFAULT NULL::interval, '
+	'drop_expired boolean DEFAULT NULL::boolean',
 	'queue.alter: argument names and defaults (NULL keeps the value)');
 SELECT is(pg_get_function_arguments(to_regprocedure('queue.drop(text, boolean)')),
 	'queue_name text, if_exists boolean DEFAULT false',
@@ -303,7 +305,8 @@ SELECT is((SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttyp
 		  'visibility_timeout interval', 'max_deliveries integer', 'retry_delay interval',
 		  'retry_delay_max interval', 'dedup_window interval', 'retention interval',
 		  'ordered boolean', 'unlogged boolean', 'paused boolean',
-		  'max_in_flight_per_group integer', 'dead_letter_queue text'],
+		  'max_in_flight_per_group integer', 'dead_letter_queue text',
+		  'message_ttl interval', 'drop_expired boolean'],
 	'queue.queues has queue_name, created_at, every option of queue.create and paused, with their types');
 
 SELECT has_composite('queue', 'message', 'type queue.message exists');

@@ -772,12 +772,13 @@ SELECT results_eq($$
 	   AND has_function_privilege('tap_nobody', p.oid, 'EXECUTE')
 	 ORDER BY p.oid::regprocedure::text COLLATE "C"$$,
 	$$VALUES
-		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean,integer,text)'),
+		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean,integer,text,interval,boolean)'),
 		('queue."grant"(text,name,text)'),
 		('queue._bound_queues(text)'),
 		('queue._check_access(text,text)'),
 		('queue._check_name(text,text)'),
 		('queue._check_options(interval,integer,interval,interval,interval,interval)'),
+		('queue._check_ttl(interval)'),
 		('queue._count(text)'),
 		('queue._group_limit(boolean,integer,integer)'),
 		('queue._health(interval,interval)'),
@@ -791,7 +792,7 @@ SELECT results_eq($$
 		('queue._worker_status()'),
 		('queue.ack(text,bigint,integer)'),
 		('queue.ack(text,bigint[])'),
-		('queue.alter(text,interval,integer,interval,interval,interval,interval,boolean,boolean,integer,text)'),
+		('queue.alter(text,interval,integer,interval,interval,interval,interval,boolean,boolean,integer,text,interval,boolean)'),
 		('queue.bind(text,text)'),
 		('queue.dead_letters(text,integer)'),
 		('queue.drop(text,boolean)'),
@@ -878,11 +879,11 @@ SELECT results_eq($$
 	   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
 	 ORDER BY p.oid::regprocedure::text COLLATE "C"$$,
 	$$VALUES
-		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean,integer,text)'),
+		('queue."create"(text,interval,integer,interval,interval,interval,interval,boolean,boolean,boolean,integer,text,interval,boolean)'),
 		('queue."grant"(text,name,text)'),
 		('queue.ack(text,bigint,integer)'),
 		('queue.ack(text,bigint[])'),
-		('queue.alter(text,interval,integer,interval,interval,interval,interval,boolean,boolean,integer,text)'),
+		('queue.alter(text,interval,integer,interval,interval,interval,interval,boolean,boolean,integer,text,interval,boolean)'),
 		('queue.bind(text,text)'),
 		('queue.drop(text,boolean)'),
 		('queue.extend(text,bigint,interval,integer)'),
