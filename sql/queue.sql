@@ -350,6 +350,42 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_note_expiry_sql';
 
 /*
+ * Dead letters of a queue, by id (the caller locked them): to its
+ * dead-letter queue (queue._forward_dead), or to its own dl_ with the
+ * reason.  Returns how many went.  Run as the owner by the worker.
+ */
+CREATE FUNCTION queue._dead_letter(queue_name text, dead_letter_queue text,
+								   ids bigint[], reason text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	IF ids IS NULL THEN
+		RETURN 0;
+	END IF;
+	IF dead_letter_queue IS NOT NULL THEN
+		RETURN queue._forward_dead(queue_name, dead_letter_queue, ids, reason);
+	END IF;
+	EXECUTE format(
+		'WITH dead AS ('
+		'  DELETE FROM queue.%1$I m WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)'
+		'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
+		'            m.group_key, m.idempotency_key, m.priority) '
+		'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+		'                        reason, group_key, idempotency_key, priority) '
+		'SELECT id, body, headers, delivery_count, enqueued_at, $2, group_key,'
+		'       idempotency_key, priority FROM dead',
+		'q_' || queue_name, 'dl_' || queue_name)
+		USING ids, reason;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+/*
  * The group limit a queue gets from create's or alter's ordered and
  * max_in_flight_per_group (NULL: not given) and, for alter, its current
  * one: ordered => true is max_in_flight_per_group => 1, 0 is no limit
@@ -462,9 +498,11 @@ BEGIN
 						'enqueued_at', d.enqueued_at, 'dead_at', pg_catalog.clock_timestamp(),
 						'idempotency_key', d.idempotency_key)),
 				group_key => d.group_key, priority => d.priority);
-		EXCEPTION WHEN OTHERS THEN
-			/* refused (too big with the header, say): the queue's own dead
-			 * letters keep it, saying why */
+		EXCEPTION WHEN invalid_parameter_value THEN
+			/* refused for what it is (too big with the header): the queue's
+			 * own dead letters keep it, saying why.  Anything else (a lock
+			 * timeout of the worker's step) rolls the whole move back, to be
+			 * tried again. */
 			EXECUTE format(
 				'INSERT INTO queue.%I (id, body, headers, delivery_count, enqueued_at, '
 				'  reason, group_key, idempotency_key, priority) '
@@ -1657,39 +1695,16 @@ BEGIN
 			relid := dq.relid;
 			IF r.max_deliveries OPERATOR(pg_catalog.>) 0
 			   AND (dq.due OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN
-				IF r.dead_letter_queue IS NOT NULL THEN
-					/* to another queue, as new messages */
-					EXECUTE format(
-						'SELECT array_agg(id ORDER BY id) FROM ('
-						'  SELECT id FROM queue.%I'
-						'   WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
-						'   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) s',
-						'q_' || r.queue_name)
-						INTO ids USING r.max_deliveries, batch;
-					n := coalesce(queue._forward_dead(r.queue_name, r.dead_letter_queue, ids,
-						format('delivered %s times without an ack', r.max_deliveries)), 0);
-					lowest := ids[1];
-				ELSE
-					EXECUTE format(
-						'WITH dead AS ('
-						'  DELETE FROM queue.%1$I m WHERE m.id IN ('
-						'    SELECT id FROM queue.%1$I'
-						'     WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
-						'     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)'
-						'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
-						'            m.group_key, m.idempotency_key, m.priority) '
-						', gone AS ('
-						'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
-						'                        reason, group_key, idempotency_key, priority) '
-						'SELECT id, body, headers, delivery_count, enqueued_at, $3, group_key,'
-						'       idempotency_key, priority FROM dead'
-						'  RETURNING id) '
-						'SELECT count(*), min(id) FROM gone',
-						'q_' || r.queue_name, 'dl_' || r.queue_name)
-						INTO n, lowest
-						USING r.max_deliveries, batch,
-							  format('delivered %s times without an ack', r.max_deliveries);
-				END IF;
+				EXECUTE format(
+					'SELECT array_agg(id ORDER BY id) FROM ('
+					'  SELECT id FROM queue.%I'
+					'   WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
+					'   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) s',
+					'q_' || r.queue_name)
+					INTO ids USING r.max_deliveries, batch;
+				n := queue._dead_letter(r.queue_name, r.dead_letter_queue, ids,
+					format('delivered %s times without an ack', r.max_deliveries));
+				lowest := ids[1];
 				IF n OPERATOR(pg_catalog.>) 0 THEN
 					dead_lettered := dead_lettered + n;
 					PERFORM queue._count_dead(relid, n);
@@ -1792,22 +1807,9 @@ BEGIN
 									   'q_' || r.queue_name) USING ids;
 						GET DIAGNOSTICS n = ROW_COUNT;
 						purged := purged + n;
-					ELSIF ids IS NOT NULL AND r.dead_letter_queue IS NOT NULL THEN
-						n := queue._forward_dead(r.queue_name, r.dead_letter_queue, ids,
-												 'expired');
-					ELSIF ids IS NOT NULL THEN
-						EXECUTE format(
-							'WITH dead AS ('
-							'  DELETE FROM queue.%1$I m WHERE m.id = ANY ($1)'
-							'  RETURNING m.id, m.body, m.headers, m.delivery_count, m.enqueued_at,'
-							'            m.group_key, m.idempotency_key, m.priority) '
-							'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
-							'                        reason, group_key, idempotency_key, priority) '
-							'SELECT id, body, headers, delivery_count, enqueued_at, ''expired'','
-							'       group_key, idempotency_key, priority FROM dead',
-							'q_' || r.queue_name, 'dl_' || r.queue_name)
-							USING ids;
-						GET DIAGNOSTICS n = ROW_COUNT;
+					ELSE
+						n := queue._dead_letter(r.queue_name, r.dead_letter_queue, ids,
+												'expired');
 					END IF;
 					IF n OPERATOR(pg_catalog.>) 0 AND NOT r.drop_expired THEN
 						dead_lettered := dead_lettered + n;
@@ -2246,6 +2248,7 @@ REVOKE EXECUTE ON FUNCTION
 	queue._note_expiry(oid, timestamptz),
 	queue._check_dead_letter_queue(text, text),
 	queue._forward_dead(text, text, bigint[], text),
+	queue._dead_letter(text, text, bigint[], text),
 	queue._drop_impl(text, boolean),
 	queue._purge_impl(text),
 	queue._pause_impl(text),
@@ -2372,6 +2375,8 @@ COMMENT ON FUNCTION queue._expire_at(oid, timestamptz) IS
 'Internal: when the worker looks for expired messages of a queue next (NULL: after the next send); not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._note_expiry(oid, timestamptz) IS
 'Internal: at commit, the worker looks for expired messages of a queue by then at the latest; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._dead_letter(text, text, bigint[], text) IS
+'Internal: moves messages of a queue to its dead letters (or its dead-letter queue) with a reason; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._group_limit(boolean, integer, integer) IS
 'Internal: the max_in_flight_per_group a queue gets from create''s or alter''s ordered and max_in_flight_per_group (22023 when they disagree).';
 COMMENT ON FUNCTION queue._drop_impl(text, boolean) IS

@@ -120,6 +120,7 @@ static int	ntaken = 0;
 static int	maxtaken = 0;
 
 static void sweep_due_min(QueueCounterSlot *slot, TimestampTz at);
+static void time_min(pg_atomic_uint64 *var, TimestampTz at);
 static void expire_at_min(QueueCounterSlot *slot, TimestampTz at);
 
 PG_FUNCTION_INFO_V1(queue_totals_sql);
@@ -477,11 +478,20 @@ queue_note_sweep(Oid relid, TimestampTz due)
 static void
 sweep_due_min(QueueCounterSlot *slot, TimestampTz at)
 {
-	uint64		cur = pg_atomic_read_u64(&slot->sweep_due);
+	time_min(&slot->sweep_due, at);
+}
+
+/*
+ * time_min
+ *		Lower a time kept in an atomic to at, unless it is earlier already.
+ */
+static void
+time_min(pg_atomic_uint64 *var, TimestampTz at)
+{
+	uint64		cur = pg_atomic_read_u64(var);
 	uint64		want = (uint64) Max(at, 0);
 
-	while (cur > want &&
-		   !pg_atomic_compare_exchange_u64(&slot->sweep_due, &cur, want))
+	while (cur > want && !pg_atomic_compare_exchange_u64(var, &cur, want))
 		;
 }
 
@@ -858,12 +868,7 @@ queue_rewind_sql(PG_FUNCTION_ARGS)
 static void
 expire_at_min(QueueCounterSlot *slot, TimestampTz at)
 {
-	uint64		cur = pg_atomic_read_u64(&slot->expire_at);
-	uint64		want = (uint64) Max(at, 0);
-
-	while (cur > want &&
-		   !pg_atomic_compare_exchange_u64(&slot->expire_at, &cur, want))
-		;
+	time_min(&slot->expire_at, at);
 }
 
 void

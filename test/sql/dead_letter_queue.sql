@@ -36,6 +36,18 @@ SELECT body, headers->'dead_letter'->>'reason' AS reason
   FROM queue.read('dlq_target', 10);
 SELECT count(*) AS left_in_source FROM queue.q_dlq_src;
 
+-- a message the other queue refuses (too big with the header) stays in
+-- the queue's own dead letters, saying why
+SELECT queue.alter('dlq_src', visibility_timeout => '1 hour');
+SELECT queue.send('dlq_src', '{"order": 3}') AS id3 \gset
+SELECT count(*) AS taken FROM queue.read('dlq_src', 1);
+SET queue.max_message_size = 150;
+SELECT queue.nack('dlq_src', :id3, reason => 'too big');
+RESET queue.max_message_size;
+SELECT body, reason LIKE 'too big (dead-letter queue "dlq_target" refused it: headers is % bytes, more than queue.max_message_size (150 bytes))' AS reason_ok
+  FROM queue.dead_letters('dlq_src');
+SELECT count(*) AS in_target FROM queue.q_dlq_target;
+
 -- errors, and nothing changes
 SELECT queue.create('dlq_bad', dead_letter_queue => 'dlq_missing');
 SELECT queue.create('dlq_bad', dead_letter_queue => 'Bad Name');
@@ -52,6 +64,7 @@ SELECT queue_name, dead_letter_queue FROM queue.queues
 SELECT queue.drop('dlq_target');
 -- '' sends the dead letters to the queue's own again
 SELECT queue.alter('dlq_src', dead_letter_queue => '');
+SELECT queue.purge('dlq_src') >= 0 AS purged;
 SELECT dead_letter_queue IS NULL AS own_again FROM queue.queues WHERE queue_name = 'dlq_src';
 SELECT queue.drop('dlq_src');
 SELECT queue.drop('dlq_target');
