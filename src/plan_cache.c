@@ -216,6 +216,15 @@ queue_load_entry(QueueEntry *entry)
 			entry->message_ttl = *DatumGetIntervalP(ttl);
 	}
 	entry->seqid = getIdentitySequence(entry->relid, 1, true);
+	/*
+	 * Every message table has its identity sequence; none means the table
+	 * was dropped after the query above saw it (the catalog lookup takes a
+	 * newer snapshot): the queue is gone, as far as this call goes.
+	 */
+	if (!OidIsValid(entry->seqid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("queue \"%s\" does not exist", entry->name)));
 }
 
 /*
