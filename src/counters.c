@@ -541,11 +541,18 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			/*
 			 * Counts of a prepared transaction are not kept (approximate);
-			 * its last-chance deliveries are noted now, best effort.
+			 * its last-chance deliveries are noted now, best effort; what
+			 * it made visible is woken by COMMIT PREPARED (prepared.c).
 			 */
 			for (i = 0; i < npending; i++)
 			{
 				QueueCounterSlot *slot = counter_slot(pending[i].relid, true);
+
+				if (pending[i].made_visible > 0 || pending[i].rewind_to != PG_INT64_MAX ||
+					pending[i].rescan_at != DT_NOEND)
+					queue_prepared_keep(pending[i].relid, pending[i].made_visible,
+										pending[i].rewind_to, pending[i].rewind_head,
+										pending[i].rescan_at);
 
 				/* best effort: the backstop covers a later COMMIT PREPARED */
 				apply_position_notes(&pending[i]);

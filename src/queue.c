@@ -134,6 +134,7 @@ _PG_init(void)
 	shmem_request_hook = queue_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = queue_shmem_startup;
+	queue_prepared_init();
 
 	/* no worker while pg_upgrade runs the server */
 	if (!IsBinaryUpgrade)
@@ -153,6 +154,7 @@ queue_shmem_request(void)
 	queue_deliveries_shmem_request();
 	queue_wait_shmem_request();
 	queue_worker_shmem_request();
+	queue_prepared_shmem_request();
 }
 
 /*
@@ -168,4 +170,5 @@ queue_shmem_startup(void)
 	queue_deliveries_shmem_startup();
 	queue_wait_shmem_startup();
 	queue_worker_shmem_startup();
+	queue_prepared_shmem_startup();
 }

@@ -288,7 +288,15 @@ extern void queue_wait_begin(Oid relid);
 extern void queue_wait_sleep(Oid relid, long timeout_ms);
 extern void queue_wait_end(Oid relid);
 
+/* prepared.c */
+extern void queue_prepared_shmem_request(void);
+extern void queue_prepared_shmem_startup(void);
+extern void queue_prepared_init(void);
+extern void queue_prepared_keep(Oid relid, int64 n, int64 rewind_to,
+								bool rewind_head, TimestampTz rescan_at);
+
 /* worker.c */
+extern void queue_worker_wake_launcher(void);
 extern void queue_worker_shmem_request(void);
 extern void queue_worker_shmem_startup(void);
 extern void queue_worker_register(void);

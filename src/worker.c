@@ -483,11 +483,26 @@ wake_launcher(void)
 
 static bool wake_at_commit = false;
 
+/*
+ * queue_worker_wake_launcher
+ *		wake_launcher, for COMMIT PREPARED of a transaction that asked for
+ *		it (prepared.c).
+ */
+void
+queue_worker_wake_launcher(void)
+{
+	if (worker_shared != NULL)
+		wake_launcher();
+}
+
 static void
 worker_wake_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT && wake_at_commit)
 		wake_launcher();
+	/* wakes it when COMMIT PREPARED commits it (prepared.c) */
+	if (event == XACT_EVENT_PREPARE && wake_at_commit)
+		queue_prepared_keep(InvalidOid, 0, PG_INT64_MAX, false, DT_NOEND);
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PREPARE)
 		wake_at_commit = false;
