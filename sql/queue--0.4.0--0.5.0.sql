@@ -79,6 +79,70 @@ RETURNS void
 LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_note_expiry_sql';
+CREATE FUNCTION queue._expiry_headers(relid oid)
+RETURNS bigint
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_expiry_headers_sql';
+CREATE FUNCTION queue._expiry_headers_clear(relid oid, seen bigint)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_expiry_headers_clear_sql';
+
+/* a message's own ttl: send, send_batch and publish take ttl */
+DROP FUNCTION queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint);
+DROP FUNCTION queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer);
+DROP FUNCTION queue.publish(text, jsonb, jsonb, interval, text, text);
+CREATE FUNCTION queue.send(
+	queue_name		text,
+	body			jsonb,
+	headers			jsonb DEFAULT NULL,
+	delay			interval DEFAULT NULL,
+	idempotency_key	text DEFAULT NULL,
+	group_key		text DEFAULT NULL,
+	priority		integer DEFAULT 0,
+	producer		text DEFAULT NULL,
+	producer_seq	bigint DEFAULT NULL,
+	ttl				interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_send';
+CREATE FUNCTION queue.send_batch(
+	queue_name			text,
+	bodies				jsonb[],
+	headers				jsonb[] DEFAULT NULL,
+	delay				interval DEFAULT NULL,
+	idempotency_keys	text[] DEFAULT NULL,
+	group_keys			text[] DEFAULT NULL,
+	priority			integer DEFAULT 0,
+	ttl					interval DEFAULT NULL)
+RETURNS SETOF bigint
+LANGUAGE c VOLATILE ROWS 100
+AS 'MODULE_PATHNAME', 'queue_send_batch';
+CREATE FUNCTION queue.publish(topic text, body jsonb, headers jsonb DEFAULT NULL,
+							  delay interval DEFAULT NULL,
+							  idempotency_key text DEFAULT NULL,
+							  group_key text DEFAULT NULL,
+							  ttl interval DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	q text;
+	n integer := 0;
+BEGIN
+	PERFORM queue._check_name(topic, 'topic name'::pg_catalog.text);
+	FOREACH q IN ARRAY queue._bound_queues(topic)
+	LOOP
+		PERFORM queue.send(q, body, headers, delay, idempotency_key, group_key, ttl => ttl);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
 CREATE FUNCTION queue._check_dead_letter_queue(queue_name text, dead_letter_queue text)
 RETURNS text
 LANGUAGE plpgsql
@@ -538,6 +602,8 @@ REVOKE ALL ON FUNCTION
 					  interval, boolean, boolean, integer, text, interval, boolean),
 	queue._expire_at(oid, timestamptz),
 	queue._note_expiry(oid, timestamptz),
+	queue._expiry_headers(oid),
+	queue._expiry_headers_clear(oid, bigint),
 	queue._check_dead_letter_queue(text, text),
 	queue._forward_dead(text, text, bigint[], text),
 	queue._dead_letter(text, text, bigint[], text)
@@ -1094,6 +1160,8 @@ DECLARE
 	dq record;
 	m record;
 	ids bigint[];
+	hdr bigint;
+	own_due timestamptz;
 	n bigint;
 	relid oid;
 	due boolean;
@@ -1273,17 +1341,19 @@ BEGIN
 			 * reason 'expired' (or the dead-letter queue), or dropped.
 			 */
 			IF (dq.due OPERATOR(pg_catalog.&) 32) OPERATOR(pg_catalog.<>) 0 THEN
-				IF r.message_ttl IS NULL THEN
+				hdr := queue._expiry_headers(relid);
+				IF r.message_ttl IS NULL AND hdr OPERATOR(pg_catalog.=) 0 THEN
 					PERFORM queue._expire_at(relid, NULL);
 				ELSE
 					EXECUTE format(
 						'SELECT array_agg(id ORDER BY id) FROM ('
 						'  SELECT id FROM queue.%I'
-						'   WHERE enqueued_at <= clock_timestamp() - $1'
+						'   WHERE (enqueued_at <= clock_timestamp() - $1'
+						'          OR ($3 AND (headers ->> %L)::timestamptz <= clock_timestamp()))'
 						'     AND NOT (leased AND visible_at > clock_timestamp())'
 						'   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) s',
-						'q_' || r.queue_name)
-						INTO ids USING r.message_ttl, batch;
+						'q_' || r.queue_name, 'queue_expires_at')
+						INTO ids USING r.message_ttl, batch, hdr OPERATOR(pg_catalog.<>) 0;
 					n := 0;
 					IF ids IS NOT NULL AND r.drop_expired THEN
 						EXECUTE format('DELETE FROM queue.%I WHERE id = ANY ($1)',
@@ -1303,20 +1373,37 @@ BEGIN
 					END IF;
 					/*
 					 * Next: when the oldest message left expires (ids come in
-					 * about enqueued_at order); a full batch, or expired
-					 * messages still in flight, are looked at again soon.
+					 * about enqueued_at order), or the first own expiry (a
+					 * scan, which also tells when no message has one any
+					 * more); a full batch is looked at again at once,
+					 * expired messages still in flight in a second.  NULL
+					 * (nothing left to expire): not before the next send.
 					 */
 					IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.>=) batch THEN
 						next_due := '-infinity'::pg_catalog.timestamptz;
 					ELSE
-						EXECUTE format('SELECT min(enqueued_at) FROM ('
-									   '  SELECT enqueued_at FROM queue.%I ORDER BY id LIMIT 100) s',
-									   'q_' || r.queue_name)
-							INTO next_due;
-						/* NULL (empty): not before the next send */
-						IF next_due IS NOT NULL THEN
-							next_due := GREATEST(next_due OPERATOR(pg_catalog.+) r.message_ttl,
-								pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '1 second');
+						next_due := NULL;
+						IF r.message_ttl IS NOT NULL THEN
+							EXECUTE format('SELECT min(enqueued_at) FROM ('
+										   '  SELECT enqueued_at FROM queue.%I ORDER BY id LIMIT 100) s',
+										   'q_' || r.queue_name)
+								INTO next_due;
+							next_due := next_due OPERATOR(pg_catalog.+) r.message_ttl;
+						END IF;
+						IF hdr OPERATOR(pg_catalog.<>) 0 THEN
+							EXECUTE format('SELECT min((headers ->> %L)::timestamptz), count(*) '
+										   '  FROM queue.%I WHERE headers ? %L',
+										   'queue_expires_at', 'q_' || r.queue_name,
+										   'queue_expires_at')
+								INTO own_due, n;
+							IF n OPERATOR(pg_catalog.=) 0 THEN
+								PERFORM queue._expiry_headers_clear(relid, hdr);
+							END IF;
+							next_due := LEAST(next_due, own_due);
+						END IF;
+						/* past: expired but in flight, look again in a second */
+						IF next_due OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() THEN
+							next_due := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '1 second';
 						END IF;
 					END IF;
 					PERFORM queue._expire_at(relid, next_due);
@@ -1361,28 +1448,6 @@ BEGIN
 					USING ERRCODE = SQLSTATE;
 		END;
 	END LOOP;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION queue.publish(topic text, body jsonb, headers jsonb DEFAULT NULL,
-							  delay interval DEFAULT NULL,
-							  idempotency_key text DEFAULT NULL,
-							  group_key text DEFAULT NULL)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	q text;
-	n integer := 0;
-BEGIN
-	PERFORM queue._check_name(topic, 'topic name'::pg_catalog.text);
-	FOREACH q IN ARRAY queue._bound_queues(topic)
-	LOOP
-		PERFORM queue.send(q, body, headers, delay, idempotency_key, group_key);
-		n := n + 1;
-	END LOOP;
-	RETURN n;
 END
 $$;
 
@@ -1618,9 +1683,9 @@ COMMENT ON FUNCTION queue.pause(text) IS
 'Pause a queue: sends are accepted, reads and pops return nothing and long polls sleep until resume; the worker still redelivers and dead-letters. Returns whether it was running. Needs manage.';
 COMMENT ON FUNCTION queue.resume(text) IS
 'Resume a paused queue and wake its long polls at commit. Returns whether it was paused. Needs manage.';
-COMMENT ON FUNCTION queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint) IS
+COMMENT ON FUNCTION queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint, interval) IS
 'Send one message in the caller''s transaction; returns its id (the first id again for a repeated idempotency key or producer sequence). Needs send.';
-COMMENT ON FUNCTION queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer) IS
+COMMENT ON FUNCTION queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer, interval) IS
 'Send several messages in one call; returns their ids in input order. Needs send.';
 COMMENT ON FUNCTION queue.read(text, integer, interval, interval) IS
 'Hand out up to quantity visible messages, hidden for the visibility timeout; with wait, sleep until a send commits (long poll). Skips locked rows. Needs consume.';
@@ -1646,7 +1711,7 @@ COMMENT ON FUNCTION queue.bind(text, text) IS
 'Bind a queue to a topic: queue.publish to the topic sends it a copy. Needs manage on the queue.';
 COMMENT ON FUNCTION queue.unbind(text, text) IS
 'Unbind a queue from a topic; false if it was not bound. Needs manage on the queue.';
-COMMENT ON FUNCTION queue.publish(text, jsonb, jsonb, interval, text, text) IS
+COMMENT ON FUNCTION queue.publish(text, jsonb, jsonb, interval, text, text, interval) IS
 'Send a copy of a message to every queue bound to the topic, in the caller''s transaction; returns how many queues got one. Needs send on each.';
 COMMENT ON FUNCTION queue.producer_gaps(text) IS
 'The producer sequence numbers never received between each producer''s lowest and highest, as inclusive ranges. Needs consume.';
@@ -1698,6 +1763,10 @@ COMMENT ON FUNCTION queue._note_expiry(oid, timestamptz) IS
 'Internal: at commit, the worker looks for expired messages of a queue by then at the latest; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._dead_letter(text, text, bigint[], text) IS
 'Internal: moves messages of a queue to its dead letters (or its dead-letter queue) with a reason; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._expiry_headers(oid) IS
+'Internal: 0 when no message of the queue carries an expiry of its own (send''s ttl), so that reads and the worker need not look.';
+COMMENT ON FUNCTION queue._expiry_headers_clear(oid, bigint) IS
+'Internal: no message of the queue carries an expiry of its own, as of a scan; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._group_limit(boolean, integer, integer) IS
 'Internal: the max_in_flight_per_group a queue gets from create''s or alter''s ordered and max_in_flight_per_group (22023 when they disagree).';
 COMMENT ON FUNCTION queue._drop_impl(text, boolean) IS

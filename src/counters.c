@@ -66,6 +66,7 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 swept_changes; /* table_changes() + 1 then; 0: unknown */
 	pg_atomic_uint32 housekeep;	/* archive, keys or producers may hold rows */
 	pg_atomic_uint64 expire_at; /* TimestampTz: a message may expire then */
+	pg_atomic_uint32 expiry_headers;	/* 0: no message has its own expiry */
 	QueuePosition position;		/* where reads start (position.c) */
 	QueueMeasure measure;		/* counts as of the last measurement (measure.c) */
 } QueueCounterSlot;
@@ -96,6 +97,7 @@ typedef struct PendingCount
 	bool		rewind_head;	/* ... and rows below head may be live */
 	TimestampTz rescan_at;		/* a row behind ready is visible then */
 	TimestampTz expire_at;		/* a message sent may expire then */
+	bool		own_expiry;		/* ... with an expiry of its own */
 } PendingCount;
 
 #define MAX_PENDING 64
@@ -132,6 +134,8 @@ PG_FUNCTION_INFO_V1(queue_sweep_take_sql);
 PG_FUNCTION_INFO_V1(queue_rewind_sql);
 PG_FUNCTION_INFO_V1(queue_expire_at_sql);
 PG_FUNCTION_INFO_V1(queue_note_expiry_sql);
+PG_FUNCTION_INFO_V1(queue_expiry_headers_sql);
+PG_FUNCTION_INFO_V1(queue_expiry_headers_clear_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
 static void queue_counters_subxact_callback(SubXactEvent event,
@@ -169,6 +173,7 @@ queue_counters_shmem_startup(void)
 			queue_measure_reset(&counters->slots[i].measure);
 			pg_atomic_init_u32(&counters->slots[i].housekeep, 1);
 			pg_atomic_init_u64(&counters->slots[i].expire_at, 0);
+			pg_atomic_init_u32(&counters->slots[i].expiry_headers, 1);
 			counters->slots[i].dbid = InvalidOid;
 			counters->slots[i].relid = InvalidOid;
 			pg_atomic_init_u64(&counters->slots[i].sent, 0);
@@ -231,6 +236,7 @@ counter_slot(Oid relid, bool create)
 				queue_measure_reset(&slot->measure);
 				pg_atomic_write_u32(&slot->housekeep, 1);
 				pg_atomic_write_u64(&slot->expire_at, 0);
+				pg_atomic_write_u32(&slot->expiry_headers, 1);
 				slot->relid = relid;
 				pg_write_barrier();
 				slot->dbid = MyDatabaseId;
@@ -271,6 +277,7 @@ pending_for(Oid relid)
 	pending[npending].rewind_head = false;
 	pending[npending].rescan_at = DT_NOEND;
 	pending[npending].expire_at = DT_NOEND;
+	pending[npending].own_expiry = false;
 	return &pending[npending++];
 }
 
@@ -520,6 +527,9 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 					sweep_due_min(slot, pending[i].sweep_due);
 				if (pending[i].expire_at != DT_NOEND)
 					expire_at_min(slot, pending[i].expire_at);
+				/* again now that the messages are visible (see below) */
+				if (pending[i].own_expiry)
+					queue_expiry_headers_mark(pending[i].relid);
 				if (pending[i].sent)
 					pg_atomic_fetch_add_u64(&slot->sent, pending[i].sent);
 				if (pending[i].acked)
@@ -549,10 +559,12 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 				QueueCounterSlot *slot = counter_slot(pending[i].relid, true);
 
 				if (pending[i].made_visible > 0 || pending[i].rewind_to != PG_INT64_MAX ||
-					pending[i].rescan_at != DT_NOEND)
+					pending[i].rescan_at != DT_NOEND || pending[i].own_expiry)
 					queue_prepared_keep(pending[i].relid, pending[i].made_visible,
 										pending[i].rewind_to, pending[i].rewind_head,
-										pending[i].rescan_at);
+										pending[i].rescan_at, pending[i].own_expiry);
+				if (slot != NULL && pending[i].expire_at != DT_NOEND)
+					expire_at_min(slot, pending[i].expire_at);
 
 				/* best effort: the backstop covers a later COMMIT PREPARED */
 				apply_position_notes(&pending[i]);
@@ -879,12 +891,15 @@ expire_at_min(QueueCounterSlot *slot, TimestampTz at)
 }
 
 void
-queue_note_expiry(Oid relid, TimestampTz at)
+queue_note_expiry(Oid relid, TimestampTz at, bool own)
 {
 	PendingCount *p = pending_for(relid);
 
 	if (p)
+	{
 		p->expire_at = Min(p->expire_at, at);
+		p->own_expiry |= own;
+	}
 	else
 	{
 		QueueCounterSlot *slot = counter_slot(relid, true);
@@ -935,6 +950,61 @@ queue_expire_at_sql(PG_FUNCTION_ARGS)
 Datum
 queue_note_expiry_sql(PG_FUNCTION_ARGS)
 {
-	queue_note_expiry(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1));
+	queue_note_expiry(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1), false);
+	PG_RETURN_VOID();
+}
+
+/*
+ * Messages with an expiry of their own (send's ttl, in the header
+ * QUEUE_EXPIRES_HEADER): a slot's expiry_headers is 0 while no message of
+ * the queue has one, so that reads need not look at headers; otherwise a
+ * number that every such send raises, so that the worker, which finds
+ * none with a scan, can set it to 0 only if no send came meanwhile
+ * (queue._expiry_headers_clear).  A send raises it before its insert (so
+ * that reads look) and again at commit: a worker that read the number
+ * after the first raise but scanned before the commit cannot leave it at
+ * 0.  A new slot says "maybe" (1): after a restart the worker's first look
+ * clears it.
+ */
+void
+queue_expiry_headers_mark(Oid relid)
+{
+	QueueCounterSlot *slot = counter_slot(relid, true);
+
+	if (slot != NULL && pg_atomic_add_fetch_u32(&slot->expiry_headers, 1) == 0)
+		pg_atomic_add_fetch_u32(&slot->expiry_headers, 1);	/* wrapped: not 0 */
+}
+
+uint32
+queue_expiry_headers(Oid relid)
+{
+	QueueCounterSlot *slot = counter_slot(relid, false);
+
+	return slot ? pg_atomic_read_u32(&slot->expiry_headers) : 1;
+}
+
+/*
+ * queue._expiry_headers(relid oid) RETURNS bigint
+ *		queue_expiry_headers, for the worker's step.
+ */
+Datum
+queue_expiry_headers_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64((int64) queue_expiry_headers(PG_GETARG_OID(0)));
+}
+
+/*
+ * queue._expiry_headers_clear(relid oid, seen bigint)
+ *		No message of the queue has an expiry of its own, as of a scan that
+ *		began when the slot said seen.
+ */
+Datum
+queue_expiry_headers_clear_sql(PG_FUNCTION_ARGS)
+{
+	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), false);
+	uint32		seen = (uint32) PG_GETARG_INT64(1);
+
+	if (slot != NULL)
+		(void) pg_atomic_compare_exchange_u32(&slot->expiry_headers, &seen, 0);
 	PG_RETURN_VOID();
 }

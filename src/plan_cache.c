@@ -363,6 +363,11 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 							   "AND e.id < m.id LIMIT %d) e) < %d) ", undelivered, q,
 							   entry->group_limit, entry->group_limit);
 
+	/* nor one whose own expiry (send's ttl) has passed */
+	undelivered = psprintf("%sAND NOT coalesce((m.headers OPERATOR(pg_catalog.->>) %s)::pg_catalog.timestamptz "
+						   "OPERATOR(pg_catalog.<=) $2, false) ",
+						   undelivered, quote_literal_cstr(QUEUE_EXPIRES_HEADER));
+
 	/* message_ttl: an expired message is not handed out ($2 is now) */
 	if (entry->has_ttl)
 		undelivered = psprintf("%sAND m.enqueued_at > $2 - %s::pg_catalog.interval ",

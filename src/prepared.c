@@ -50,6 +50,7 @@ typedef struct PreparedWakeup
 	int64		rewind_to;		/* the position notes of counters.c */
 	bool		rewind_head;
 	TimestampTz rescan_at;
+	bool		own_expiry;		/* messages with an expiry of their own */
 	char		gid[GIDSIZE];
 } PreparedWakeup;
 
@@ -116,7 +117,7 @@ queue_prepared_init(void)
  */
 void
 queue_prepared_keep(Oid relid, int64 n, int64 rewind_to, bool rewind_head,
-					TimestampTz rescan_at)
+					TimestampTz rescan_at, bool own_expiry)
 {
 	int			i;
 
@@ -135,6 +136,7 @@ queue_prepared_keep(Oid relid, int64 n, int64 rewind_to, bool rewind_head,
 			w->rewind_to = rewind_to;
 			w->rewind_head = rewind_head;
 			w->rescan_at = rescan_at;
+			w->own_expiry = own_expiry;
 			strlcpy(w->gid, preparing_gid, GIDSIZE);
 			break;
 		}
@@ -185,6 +187,8 @@ prepared_finish(const char *gid, bool commit)
 			queue_position_rewind(wake[i].relid, wake[i].rewind_to, wake[i].rewind_head);
 		if (wake[i].rescan_at != DT_NOEND)
 			queue_position_rescan_at(wake[i].relid, wake[i].rescan_at);
+		if (wake[i].own_expiry)
+			queue_expiry_headers_mark(wake[i].relid);
 		queue_wake_waiters(wake[i].relid, wake[i].n);
 	}
 	if (launcher)

@@ -118,6 +118,9 @@ extern Interval *queue_interval_arg(FunctionCallInfo fcinfo, int argno,
 									const char *argname);
 extern void queue_check_body(Datum body, const char *argname);
 extern void queue_check_headers(Datum headers, const char *argname);
+/* the header that holds a message's own expiry (send's ttl) */
+#define QUEUE_EXPIRES_HEADER "queue_expires_at"
+extern bool queue_header_expiry(Datum headers, TimestampTz *at);
 
 /* spi_util.c */
 extern int	queue_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls,
@@ -139,7 +142,9 @@ extern void queue_note_sweep(Oid relid, TimestampTz due);
 extern bool queue_sweep_take(Oid relid);
 extern bool queue_housekeeping(Oid relid, int set);
 extern int	queue_slot_relids(Oid **relids);
-extern void queue_note_expiry(Oid relid, TimestampTz at);
+extern void queue_note_expiry(Oid relid, TimestampTz at, bool own);
+extern void queue_expiry_headers_mark(Oid relid);
+extern uint32 queue_expiry_headers(Oid relid);
 extern bool queue_expiry_due(Oid relid, TimestampTz now);
 extern int64 queue_table_changes(Oid relid);
 extern void queue_read_totals(Oid relid, int64 *sent, int64 *acked, int64 *dead);
@@ -293,7 +298,8 @@ extern void queue_prepared_shmem_request(void);
 extern void queue_prepared_shmem_startup(void);
 extern void queue_prepared_init(void);
 extern void queue_prepared_keep(Oid relid, int64 n, int64 rewind_to,
-								bool rewind_head, TimestampTz rescan_at);
+								bool rewind_head, TimestampTz rescan_at,
+								bool own_expiry);
 
 /* worker.c */
 extern void queue_worker_wake_launcher(void);

@@ -82,6 +82,7 @@ typedef struct ReadState
 	ReturnSetInfo *rsinfo;
 	TimestampTz next_visible;	/* earliest visible_at of rows not taken */
 	TimestampTz expired_before; /* message_ttl: enqueued before is expired */
+	bool		expiry_headers; /* messages may carry their own expiry */
 	Relation	group_index;	/* group_limit: opened on first use */
 	TupleTableSlot *group_slot;
 } ReadState;
@@ -173,8 +174,11 @@ take_row(ReadState *rs, TupleTableSlot *found, TupleTableSlot *locked,
 		return false;
 	}
 
-	/* expired (message_ttl): the worker dead-letters or drops it */
+	/* expired (message_ttl, or its own ttl): the worker dead-letters or drops it */
 	if (DatumGetTimestampTz(found->tts_values[MSG_ENQUEUED_AT]) <= rs->expired_before)
+		return false;
+	if (rs->expiry_headers && !found->tts_isnull[MSG_HEADERS] &&
+		queue_header_expiry(found->tts_values[MSG_HEADERS], &at) && at <= rs->now)
 		return false;
 
 	/*
@@ -408,6 +412,7 @@ read_direct(QueueEntry *entry, int32 quantity, TimestampTz now,
 												TimestampTzGetDatum(now),
 												IntervalPGetDatum(&entry->message_ttl))) :
 		DT_NOBEGIN;
+	rs.expiry_headers = queue_expiry_headers(entry->relid) != 0;
 	rs.pop = pop;
 	rs.rsinfo = rsinfo;
 	rs.next_visible = DT_NOEND;

@@ -16,8 +16,8 @@
  *	- its message table is mostly free space and should be compacted
  *	  (checked every 10 s; see compaction_due);
  *	- its counts for queue.stats should be measured again (measure.c);
- *	- it has a message_ttl and a message may have expired (counters.c,
- *	  queue_expiry_due; in a full pass, every queue with a message_ttl).
+ *	- a message may have expired (counters.c, queue_expiry_due: a send
+ *	  noted when; in a full pass, every queue with a message_ttl too).
  *
  * Those are the queues with a shared slot.  Once a minute (and whenever
  * the step is not run by the background worker: a test, or an operator)
@@ -326,7 +326,7 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 			due |= DUE_COMPACTION;
 		if (queue_measure_due(relids[i], now))
 			due |= DUE_MEASURE;
-		if (every ? ttls[i] : queue_expiry_due(relids[i], now))
+		if ((every && ttls[i]) || queue_expiry_due(relids[i], now))
 			due |= DUE_EXPIRY;
 		if (due == 0)
 			continue;

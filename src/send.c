@@ -22,6 +22,9 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
@@ -216,6 +219,49 @@ send_direct(QueueEntry *entry, const NewMessage *msgs, int n, Interval *delay,
 }
 
 /*
+ * with_expiry
+ *		The headers of a message sent with a ttl: its own expiry (at) in
+ *		QUEUE_EXPIRES_HEADER, added to the caller's headers (NULL: none),
+ *		as an ISO 8601 time.  The queue's slot is marked first, so that
+ *		reads look at headers (counters.c).
+ */
+static Datum
+with_expiry(QueueEntry *entry, Datum headers, TimestampTz at)
+{
+	char		buf[MAXDATELEN + 1];
+	Datum		obj;
+
+	queue_expiry_headers_mark(entry->relid);
+	JsonEncodeDateTime(buf, TimestampTzGetDatum(at), TIMESTAMPTZOID, NULL);
+	obj = DirectFunctionCall1(jsonb_in,
+							  CStringGetDatum(psprintf("{\"%s\": \"%s\"}",
+													   QUEUE_EXPIRES_HEADER, buf)));
+	if (headers == (Datum) 0)
+		return obj;
+	return DirectFunctionCall2(jsonb_concat, headers, obj);
+}
+
+/*
+ * ttl_arg
+ *		send's and send_batch's ttl (argument argno, if the SQL declares
+ *		it): when the messages expire, or 0 for no ttl (NULL or 0).
+ */
+static TimestampTz
+ttl_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Interval   *ttl;
+
+	if (PG_NARGS() <= argno)
+		return 0;
+	ttl = queue_interval_arg(fcinfo, argno, "ttl");
+	if (ttl == NULL || (ttl->time == 0 && ttl->day == 0 && ttl->month == 0))
+		return 0;
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+												   TimestampTzGetDatum(queue_now()),
+												   IntervalPGetDatum(ttl)));
+}
+
+/*
  * note_expiry
  *		On a queue with a message_ttl, tell the worker when the messages
  *		just sent may expire (at commit): no earlier than the start of this
@@ -229,7 +275,8 @@ note_expiry(QueueEntry *entry)
 	queue_note_expiry(entry->relid,
 					  DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 															  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-															  IntervalPGetDatum(&entry->message_ttl))));
+															  IntervalPGetDatum(&entry->message_ttl))),
+					  false);
 }
 
 /*
@@ -406,6 +453,7 @@ queue_send(PG_FUNCTION_ARGS)
 	NewMessage	msg;
 	int64		id;
 	int			handle;
+	TimestampTz expires = ttl_arg(fcinfo, 9);
 
 	memset(&msg, 0, sizeof(msg));
 	if (PG_ARGISNULL(1))
@@ -431,6 +479,11 @@ queue_send(PG_FUNCTION_ARGS)
 		delay = &no_delay;
 
 	entry = queue_lookup_for(name, QPRIV_SEND, true);
+	if (expires != 0)
+	{
+		msg.headers = with_expiry(entry, msg.headers, expires);
+		queue_check_body(msg.headers, "headers");
+	}
 	if (entry->group_limit > 0 && msg.group_key != (Datum) 0)
 		lock_group(entry, group_hash(msg.group_key));
 	/* reads do not move past the id until the row is in the index */
@@ -452,6 +505,8 @@ queue_send(PG_FUNCTION_ARGS)
 	queue_sending_end(handle);
 	queue_count_sent(entry->relid, 1);
 	note_expiry(entry);
+	if (expires != 0)
+		queue_note_expiry(entry->relid, expires, true);
 
 	PG_RETURN_INT64(id);
 }
@@ -565,6 +620,7 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	bool		has_keys = !PG_ARGISNULL(4);
 	int32		priority = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
 	int			handle;
+	TimestampTz expires = ttl_arg(fcinfo, 7);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
@@ -618,6 +674,21 @@ queue_send_batch(PG_FUNCTION_ARGS)
 		msgs[i].body = bodies[i];
 		if (headers && !header_nulls[i])
 			msgs[i].headers = headers[i];
+	}
+	/* a ttl: each message's own expiry in its headers, for both paths */
+	if (expires != 0)
+	{
+		Datum	   *with = palloc(sizeof(Datum) * nbodies);
+
+		for (i = 0; i < nbodies; i++)
+		{
+			msgs[i].headers = with_expiry(entry, msgs[i].headers, expires);
+			queue_check_body(msgs[i].headers, "headers element");
+			with[i] = msgs[i].headers;
+		}
+		values[1] = PointerGetDatum(construct_array(with, nbodies, JSONBOID, -1, false,
+													TYPALIGN_INT));
+		nulls[1] = ' ';
 	}
 	text_elements(fcinfo, 5, msgs, offsetof(NewMessage, group_key));
 	text_elements(fcinfo, 4, msgs, offsetof(NewMessage, idempotency_key));
@@ -685,6 +756,8 @@ queue_send_batch(PG_FUNCTION_ARGS)
 	queue_count_sent(entry->relid, nsent);
 	if (nsent > 0)
 		note_expiry(entry);
+	if (nsent > 0 && expires != 0)
+		queue_note_expiry(entry->relid, expires, true);
 
 	return (Datum) 0;
 }

@@ -173,9 +173,61 @@ queue_check_headers(Datum headers, const char *argname)
 {
 	Jsonb	   *jb = DatumGetJsonbP(headers);
 
+	TimestampTz at;
+
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a JSON object", argname)));
 	queue_check_body(headers, argname);
+	/* a message's own expiry, when given in the headers, must be a time */
+	(void) queue_header_expiry(headers, &at);
+}
+
+/*
+ * queue_header_expiry
+ *		Whether headers (a JSON object) carry the message's own expiry
+ *		(QUEUE_EXPIRES_HEADER, set by send's ttl), and when it is: 22023
+ *		when it is not a string holding a time with its zone.
+ */
+bool
+queue_header_expiry(Datum headers, TimestampTz *at)
+{
+	Jsonb	   *jb = DatumGetJsonbP(headers);
+	JsonbValue	key;
+	JsonbValue *v;
+	char	   *text;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		return false;
+	key.type = jbvString;
+	key.val.string.val = QUEUE_EXPIRES_HEADER;
+	key.val.string.len = strlen(QUEUE_EXPIRES_HEADER);
+	v = findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &key);
+	if (v == NULL)
+		return false;
+	if (v->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("header \"%s\" must be a time, as a string", QUEUE_EXPIRES_HEADER)));
+	text = pnstrdup(v->val.string.val, v->val.string.len);
+	PG_TRY();
+	{
+		*at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+													  CStringGetDatum(text),
+													  ObjectIdGetDatum(InvalidOid),
+													  Int32GetDatum(-1)));
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("header \"%s\" must be a time, not \"%s\"",
+						QUEUE_EXPIRES_HEADER, text)));
+	}
+	PG_END_TRY();
+	return true;
 }

@@ -502,7 +502,7 @@ worker_wake_xact_callback(XactEvent event, void *arg)
 		wake_launcher();
 	/* wakes it when COMMIT PREPARED commits it (prepared.c) */
 	if (event == XACT_EVENT_PREPARE && wake_at_commit)
-		queue_prepared_keep(InvalidOid, 0, PG_INT64_MAX, false, DT_NOEND);
+		queue_prepared_keep(InvalidOid, 0, PG_INT64_MAX, false, DT_NOEND, false);
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PREPARE)
 		wake_at_commit = false;

@@ -70,11 +70,11 @@ SELECT has_function('queue', 'has_queue_privilege', ARRAY['regrole', 'text', 'te
 SELECT has_function('queue', 'has_queue_privilege', ARRAY['text', 'text'],
 	'queue.has_queue_privilege(text, text)');
 SELECT has_function('queue', 'send',
-	ARRAY['text', 'jsonb', 'jsonb', 'interval', 'text', 'text', 'integer', 'text', 'bigint'],
-	'queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint)');
+	ARRAY['text', 'jsonb', 'jsonb', 'interval', 'text', 'text', 'integer', 'text', 'bigint', 'interval'],
+	'queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint, interval)');
 SELECT has_function('queue', 'send_batch',
-	ARRAY['text', 'jsonb[]', 'jsonb[]', 'interval', 'text[]', 'text[]', 'integer'],
-	'queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer)');
+	ARRAY['text', 'jsonb[]', 'jsonb[]', 'interval', 'text[]', 'text[]', 'integer', 'interval'],
+	'queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer, interval)');
 SELECT has_function('queue', 'read', ARRAY['text', 'integer', 'interval', 'interval'],
 	'queue.read(text, integer, interval, interval)');
 SELECT has_function('queue', 'pop', ARRAY['text', 'integer'], 'queue.pop(text, integer)');
@@ -112,10 +112,10 @@ SELECT function_returns('queue', 'purge', ARRAY['text'], 'bigint');
 SELECT function_returns('queue', 'pause', ARRAY['text'], 'boolean');
 SELECT function_returns('queue', 'resume', ARRAY['text'], 'boolean');
 SELECT function_returns('queue', 'send',
-	ARRAY['text', 'jsonb', 'jsonb', 'interval', 'text', 'text', 'integer', 'text', 'bigint'],
+	ARRAY['text', 'jsonb', 'jsonb', 'interval', 'text', 'text', 'integer', 'text', 'bigint', 'interval'],
 	'bigint');
 SELECT function_returns('queue', 'send_batch',
-	ARRAY['text', 'jsonb[]', 'jsonb[]', 'interval', 'text[]', 'text[]', 'integer'],
+	ARRAY['text', 'jsonb[]', 'jsonb[]', 'interval', 'text[]', 'text[]', 'integer', 'interval'],
 	'setof bigint');
 SELECT function_returns('queue', 'read', ARRAY['text', 'integer', 'interval', 'interval'],
 	'setof queue.message');
@@ -174,17 +174,19 @@ SELECT is(pg_get_function_arguments(to_regprocedure('queue.purge(text)')),
 	'queue_name text',
 	'queue.purge: argument names');
 SELECT is(pg_get_function_arguments(to_regprocedure(
-		'queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint)')),
+		'queue.send(text, jsonb, jsonb, interval, text, text, integer, text, bigint, interval)')),
 	'queue_name text, body jsonb, headers jsonb DEFAULT NULL::jsonb, '
 	'delay interval DEFAULT NULL::interval, idempotency_key text DEFAULT NULL::text, '
 	'group_key text DEFAULT NULL::text, priority integer DEFAULT 0, '
-	'producer text DEFAULT NULL::text, producer_seq bigint DEFAULT NULL::bigint',
+	'producer text DEFAULT NULL::text, producer_seq bigint DEFAULT NULL::bigint, '
+	'ttl interval DEFAULT NULL::interval',
 	'queue.send: argument names and defaults');
 SELECT is(pg_get_function_arguments(to_regprocedure(
-		'queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer)')),
+		'queue.send_batch(text, jsonb[], jsonb[], interval, text[], text[], integer, interval)')),
 	'queue_name text, bodies jsonb[], headers jsonb[] DEFAULT NULL::jsonb[], '
 	'delay interval DEFAULT NULL::interval, idempotency_keys text[] DEFAULT NULL::text[], '
-	'group_keys text[] DEFAULT NULL::text[], priority integer DEFAULT 0',
+	'group_keys text[] DEFAULT NULL::text[], priority integer DEFAULT 0, '
+	'ttl interval DEFAULT NULL::interval',
 	'queue.send_batch: argument names and defaults');
 SELECT is(pg_get_function_arguments(to_regprocedure('queue.read(text, integer, interval, interval)')),
 	'queue_name text, quantity integer DEFAULT 1, '

@@ -55,6 +55,31 @@ SELECT message_ttl FROM queue.queues WHERE queue_name = 'ttl_q';
 SELECT queue.send('ttl_q', '{"n": 6}') > 0 AS sent;
 SELECT count(*) AS read_without_ttl FROM queue.read('ttl_q', 10);
 
+-- a message's own ttl (send, send_batch, publish): kept in the header
+-- queue_expires_at, on a queue with or without a message_ttl
+SELECT queue.create('ttl_own', visibility_timeout => '1 hour');
+SELECT queue.send('ttl_own', '{"n": 1}', ttl => '1 second') AS own1 \gset
+SELECT count(*) AS sent FROM queue.send_batch('ttl_own', ARRAY['{"n": 2}', '{"n": 3}']::jsonb[],
+	headers => ARRAY['{"h": 1}', NULL]::jsonb[], ttl => '1 second');
+SELECT queue.send('ttl_own', '{"n": 4}') > 0 AS sent_without_ttl;
+SELECT queue.bind('ttl_topic', 'ttl_own');
+SELECT queue.publish('ttl_topic', '{"n": 5}', ttl => '1 second');
+SELECT body->>'n' AS n, headers ? 'queue_expires_at' AS has_expiry, headers->>'h' AS h,
+       (headers->>'queue_expires_at')::timestamptz - enqueued_at BETWEEN '0.9 seconds' AND '1.1 seconds' AS in_a_second
+  FROM queue.q_ttl_own ORDER BY id;
+SELECT pg_sleep(1.2);
+SELECT body->>'n' AS n FROM queue.read('ttl_own', 10);
+SELECT count(*) >= 0 AS stepped FROM queue._worker_step(100);
+SELECT body->>'n' AS n, reason FROM queue.dead_letters('ttl_own') ORDER BY id;
+-- a time given in the header yourself counts the same; it must be a time
+SELECT queue.send('ttl_own', '{"n": 6}', headers => '{"queue_expires_at": "2000-01-01T00:00:00+00:00"}') > 0 AS sent;
+SELECT count(*) AS read_expired FROM queue.read('ttl_own', 10);
+SELECT queue.send('ttl_own', '{"n": 7}', headers => '{"queue_expires_at": "soon"}');
+SELECT queue.send('ttl_own', '{"n": 7}', headers => '{"queue_expires_at": 5}');
+SELECT queue.send('ttl_own', '{"n": 7}', ttl => '-1 second');
+SELECT queue.unbind('ttl_topic', 'ttl_own');
+SELECT queue.drop('ttl_own');
+
 -- errors: 22023, nothing changes
 SELECT queue.create('ttl_bad', message_ttl => '-1 second');
 SELECT queue.create('ttl_bad', message_ttl => '101 years');
