@@ -1005,6 +1005,8 @@ CREATE OR REPLACE VIEW queue.queues AS
 /* stats: counts measured by the worker, exact on request (src/measure.c) */
 DROP FUNCTION queue.stats(text);
 DROP FUNCTION queue._stats(text);
+/* its counters come from queue._measured now */
+DROP FUNCTION queue._totals(oid);
 
 CREATE FUNCTION queue._count(queue_name text,
 	OUT ready bigint, OUT in_flight bigint, OUT delayed bigint, OUT dead bigint,
@@ -1731,8 +1733,6 @@ COMMENT ON FUNCTION queue._check_access(text, text) IS
 'Internal: raise 42704 unless the queue exists, 42501 unless the caller holds the privilege (send, consume or manage) on it.';
 COMMENT ON FUNCTION queue._invalidate(text) IS
 'Internal: make every backend drop its cached options and plans of a queue at commit (alter).';
-COMMENT ON FUNCTION queue._totals(oid) IS
-'Internal: the shared-memory sent/acked/dead counters of a message table; NULLs without the preload.';
 COMMENT ON FUNCTION queue._reset_totals(oid) IS
 'Internal: start a new queue''s counters from zero (create).';
 COMMENT ON FUNCTION queue._count_visible(oid, bigint) IS

@@ -203,13 +203,6 @@ LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_invalidate_sql';
 
-/* The shared-memory counters of a queue's message table. */
-CREATE FUNCTION queue._totals(relid oid,
-	OUT sent_total bigint, OUT acked_total bigint, OUT dead_total bigint)
-LANGUAGE c VOLATILE STRICT
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'queue_totals_sql';
-
 CREATE FUNCTION queue._reset_totals(relid oid)
 RETURNS void
 LANGUAGE c VOLATILE STRICT
@@ -2385,8 +2378,6 @@ COMMENT ON FUNCTION queue._check_access(text, text) IS
 'Internal: raise 42704 unless the queue exists, 42501 unless the caller holds the privilege (send, consume or manage) on it.';
 COMMENT ON FUNCTION queue._invalidate(text) IS
 'Internal: make every backend drop its cached options and plans of a queue at commit (alter).';
-COMMENT ON FUNCTION queue._totals(oid) IS
-'Internal: the shared-memory sent/acked/dead counters of a message table; NULLs without the preload.';
 COMMENT ON FUNCTION queue._reset_totals(oid) IS
 'Internal: start a new queue''s counters from zero (create).';
 COMMENT ON FUNCTION queue._count_visible(oid, bigint) IS

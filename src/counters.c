@@ -123,7 +123,6 @@ static int	maxtaken = 0;
 
 static void sweep_due_min(QueueCounterSlot *slot, TimestampTz at);
 static void time_min(pg_atomic_uint64 *var, TimestampTz at);
-static void expire_at_min(QueueCounterSlot *slot, TimestampTz at);
 
 PG_FUNCTION_INFO_V1(queue_totals_sql);
 PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
@@ -526,7 +525,7 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 				if (pending[i].sweep_due != DT_NOEND)
 					sweep_due_min(slot, pending[i].sweep_due);
 				if (pending[i].expire_at != DT_NOEND)
-					expire_at_min(slot, pending[i].expire_at);
+					time_min(&slot->expire_at, pending[i].expire_at);
 				/* again now that the messages are visible (see below) */
 				if (pending[i].own_expiry)
 					queue_expiry_headers_mark(pending[i].relid);
@@ -564,7 +563,7 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 										pending[i].rewind_to, pending[i].rewind_head,
 										pending[i].rescan_at, pending[i].own_expiry);
 				if (slot != NULL && pending[i].expire_at != DT_NOEND)
-					expire_at_min(slot, pending[i].expire_at);
+					time_min(&slot->expire_at, pending[i].expire_at);
 
 				/* best effort: the backstop covers a later COMMIT PREPARED */
 				apply_position_notes(&pending[i]);
@@ -637,6 +636,8 @@ queue_counters_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
  * queue._totals(relid oid, OUT sent_total bigint, OUT acked_total bigint,
  *				 OUT dead_total bigint)
  *		The counters of one queue; NULLs when the library is not preloaded.
+ *		The function of versions 0.1.0 to 0.4.0 (0.5.0 reads the counters
+ *		through queue._measured); the library keeps the symbol for them.
  */
 Datum
 queue_totals_sql(PG_FUNCTION_ARGS)
@@ -645,25 +646,18 @@ queue_totals_sql(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
-	QueueCounterSlot *slot;
+	int64		totals[3];
+	int			i;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "queue._totals must return a row");
-	/* as queue.stats: the counters of a queue one may consume from */
 	queue_require_relid(relid, QPRIV_CONSUME);
 	desc = BlessTupleDesc(desc);
-
-	if (counters == NULL)
+	queue_read_totals(relid, &totals[0], &totals[1], &totals[2]);
+	for (i = 0; i < 3; i++)
 	{
-		nulls[0] = nulls[1] = nulls[2] = true;
-		values[0] = values[1] = values[2] = (Datum) 0;
-	}
-	else
-	{
-		slot = counter_slot(relid, false);
-		values[0] = Int64GetDatum(slot ? (int64) pg_atomic_read_u64(&slot->sent) : 0);
-		values[1] = Int64GetDatum(slot ? (int64) pg_atomic_read_u64(&slot->acked) : 0);
-		values[2] = Int64GetDatum(slot ? (int64) pg_atomic_read_u64(&slot->dead) : 0);
+		values[i] = Int64GetDatum(totals[i]);
+		nulls[i] = totals[i] < 0;
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
@@ -884,12 +878,6 @@ queue_rewind_sql(PG_FUNCTION_ARGS)
  * queue with a message_ttl once a minute; reads never hand out an expired
  * message meanwhile (read.c).
  */
-static void
-expire_at_min(QueueCounterSlot *slot, TimestampTz at)
-{
-	time_min(&slot->expire_at, at);
-}
-
 void
 queue_note_expiry(Oid relid, TimestampTz at, bool own)
 {
@@ -906,7 +894,7 @@ queue_note_expiry(Oid relid, TimestampTz at, bool own)
 
 		/* no room to wait for the commit: now, which is only earlier */
 		if (slot != NULL)
-			expire_at_min(slot, at);
+			time_min(&slot->expire_at, at);
 	}
 }
 

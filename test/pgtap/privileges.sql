@@ -788,7 +788,6 @@ SELECT results_eq($$
 		('queue._sleepers(oid)'),
 		('queue._space(oid)'),
 		('queue._stats(text,boolean)'),
-		('queue._totals(oid)'),
 		('queue._worker_status()'),
 		('queue.ack(text,bigint,integer)'),
 		('queue.ack(text,bigint[])'),
