@@ -279,6 +279,128 @@ BEGIN
 END
 $$;
 
+/* ---------------------------------------------------------------------
+ * Queues on the nodes of a Citus cluster (README "Past one server",
+ * DESIGN.md section 10).  Citus's own objects are reached through EXECUTE:
+ * they exist only where Citus is installed.
+ * ---------------------------------------------------------------------
+ */
+
+/* Whether queue.citus_distribute placed queues on the nodes: queue.placement
+ * exists and Citus knows it as a distributed table (on every node, once
+ * Citus synced its metadata). */
+CREATE FUNCTION queue._routed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	known boolean;
+BEGIN
+	IF pg_catalog.to_regclass('queue.placement') IS NULL
+	   OR pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+							 WHERE p.logicalrelid = ''queue.placement''::pg_catalog.regclass)'
+	   INTO known;
+	RETURN known;
+END
+$$;
+
+/*
+ * Raise 55000, naming the node, when queue.placement places queue_name on
+ * another node than this one: called before every "does not exist", and
+ * by queue.create (a queue made anywhere else could never be reached).
+ */
+CREATE FUNCTION queue._not_here(queue_name text, what text DEFAULT 'queue')
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner integer;
+	here integer;
+	node text;
+BEGIN
+	IF queue_name IS NULL OR NOT queue._routed() THEN
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT p.groupid, n.nodename || '':'' || n.nodeport
+			   FROM pg_catalog.pg_dist_placement p
+			   JOIN pg_catalog.pg_dist_node n
+				 ON n.groupid = p.groupid AND n.noderole = ''primary''
+			  WHERE p.shardid = pg_catalog.get_shard_id_for_distribution_column(
+								   ''queue.placement'', $1)
+			  ORDER BY n.nodeid LIMIT 1'
+	   INTO owner, node USING queue_name;
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO here;
+	IF owner IS DISTINCT FROM here AND node IS NOT NULL THEN
+		RAISE EXCEPTION '% "%" is not on this node', what, queue_name
+			USING ERRCODE = '55000',
+				  DETAIL = format('queue.placement places it on node %s.', node),
+				  HINT = 'Call the queue functions on the coordinator, which sends each call to its queue''s node, or connect to that node.';
+	END IF;
+END
+$$;
+
+/* Raise 0A000 for what works on one node only (bind, publish) once queues
+ * are placed on the nodes of a Citus cluster. */
+CREATE FUNCTION queue._one_node(what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF queue._routed() THEN
+		RAISE EXCEPTION '% does not fan out across the nodes of a Citus cluster', what
+			USING ERRCODE = '0A000',
+				  DETAIL = 'Queues are placed on the nodes by queue.placement, and each node keeps its own bindings: a publish would reach only the queues of its own node.',
+				  HINT = 'Send to each queue instead: in one transaction on the coordinator, each send goes to its queue''s node and Citus commits them together.';
+	END IF;
+END
+$$;
+
+/*
+ * The ProcessUtility hook (src/placement.c) calls this before Citus creates
+ * a shard of queue.placement on this node: at the distribution itself it
+ * may (the node does not know the table as distributed yet, or Citus has
+ * placed the shard here), but a shard created later is a move, a copy or a
+ * split, which would route calls of queues to a node without their tables.
+ */
+CREATE FUNCTION queue._placement_shard_check(shardid bigint)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	placed_here boolean;
+BEGIN
+	IF NOT queue._routed() THEN
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_placement p
+							 WHERE p.shardid = $1
+							   AND p.groupid = (SELECT groupid FROM pg_catalog.pg_dist_local_group))'
+	   INTO placed_here USING shardid;
+	IF NOT placed_here THEN
+		RAISE EXCEPTION 'shard % of queue.placement cannot be moved, copied or split', shardid
+			USING ERRCODE = '0A000',
+				  DETAIL = 'It places queues on their node: their tables and messages stay where they are, and Citus would send their calls to a node without them.',
+				  HINT = 'Leave the colocation group of queue.placement out of rebalancing: rebalance other tables by name, with rebalance_table_shards(''table''). To give a node less work, create queues whose names place them elsewhere and drain the old ones.';
+	END IF;
+END
+$$;
+
+/* Always true, and volatile: the planner hook (src/placement.c) adds it as
+ * a WHERE clause to keep Citus from routing a call whose queue name is
+ * NULL (Citus 13.2 would crash hashing it); the call then runs here. */
+CREATE FUNCTION queue._run_here()
+RETURNS boolean
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_run_here';
+
 /* Raise 42704 unless the queue exists; lock its catalog row. */
 CREATE FUNCTION queue._lock_queue(queue_name text)
 RETURNS queue.registry
@@ -293,6 +415,7 @@ BEGIN
 	 WHERE q.queue_name OPERATOR(pg_catalog.=) _lock_queue.queue_name
 	   FOR UPDATE;
 	IF NOT FOUND THEN
+		PERFORM queue._not_here(queue_name);
 		RAISE EXCEPTION 'queue "%" does not exist', queue_name
 			USING ERRCODE = '42704';
 	END IF;
@@ -458,6 +581,7 @@ BEGIN
 	/* the queue's row is locked by now (create inserted it, alter locked it) */
 	PERFORM 1 FROM queue.registry r WHERE r.queue_name OPERATOR(pg_catalog.=) d FOR KEY SHARE;
 	IF NOT FOUND THEN
+		PERFORM queue._not_here(d, 'dead-letter queue');
 		RAISE EXCEPTION 'dead-letter queue "%" does not exist', d USING ERRCODE = '42704';
 	END IF;
 	LOOP
@@ -555,6 +679,8 @@ DECLARE
 	kind text;
 BEGIN
 	PERFORM queue._check_name(queue_name);
+	/* on Citus, only the node queue.placement names holds the queue */
+	PERFORM queue._not_here(queue_name);
 	/* NULL options take their defaults */
 	visibility_timeout := coalesce(visibility_timeout, interval '30 seconds');
 	max_deliveries := coalesce(max_deliveries, 5);
@@ -861,6 +987,7 @@ BEGIN
 		IF coalesce(if_exists, false) THEN
 			RETURN false;
 		END IF;
+		PERFORM queue._not_here(queue_name);
 		RAISE EXCEPTION 'queue "%" does not exist', queue_name
 			USING ERRCODE = '42704';
 	END IF;
@@ -1222,6 +1349,7 @@ BEGIN
 		PERFORM queue._check_name(which);
 		IF NOT EXISTS (SELECT 1 FROM queue.queues r
 						WHERE r.queue_name OPERATOR(pg_catalog.=) which) THEN
+			PERFORM queue._not_here(which);
 			RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
 		END IF;
 	END IF;
@@ -1263,6 +1391,7 @@ BEGIN
 		EXCEPTION WHEN undefined_table OR undefined_object THEN
 			/* dropped since the loop began */
 			IF which IS NOT NULL THEN
+				PERFORM queue._not_here(which);
 				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
 			END IF;
 		END;
@@ -1946,6 +2075,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM queue._check_name(topic, 'topic name'::pg_catalog.text);
+	PERFORM queue._one_node('bind');
 	PERFORM queue._lock_queue(queue_name);
 	INSERT INTO queue.bindings (topic, queue_name)
 	VALUES (_bind_impl.topic, _bind_impl.queue_name)
@@ -2002,6 +2132,7 @@ DECLARE
 	n integer := 0;
 BEGIN
 	PERFORM queue._check_name(topic, 'topic name'::pg_catalog.text);
+	PERFORM queue._one_node('publish');
 	FOREACH q IN ARRAY queue._bound_queues(topic)
 	LOOP
 		PERFORM queue.send(q, body, headers, delay, idempotency_key, group_key, ttl => ttl);
@@ -2033,6 +2164,191 @@ BEGIN
 		' WHERE next_seq > seq + 1 '
 		' ORDER BY producer, seq', 'p_' || queue_name);
 END
+$$;
+
+/* ---------------------------------------------------------------------
+ * Past one server: queues on the nodes of a Citus cluster
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Place queues on the nodes of a Citus cluster, by queue name: make
+ * queue.placement, a table distributed by queue_name (colocated with
+ * colocate_with, a table the application distributes by a text key, when
+ * given), and distribute every function that takes a queue_name by that
+ * argument, colocated with it.  Run on the coordinator, again after each
+ * ALTER EXTENSION queue UPDATE.  Returns how many functions route.
+ */
+CREATE FUNCTION queue.citus_distribute(colocate_with regclass DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f record;
+	n integer := 0;
+	coordinator boolean;
+	same boolean;
+BEGIN
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RAISE EXCEPTION 'extension citus is not installed in this database'
+			USING ERRCODE = '55000',
+				  HINT = 'On the coordinator: CREATE EXTENSION citus, add the worker nodes, CREATE EXTENSION queue, then call queue.citus_distribute().';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO coordinator;
+	IF NOT coordinator THEN
+		RAISE EXCEPTION 'queue.citus_distribute() runs on the coordinator'
+			USING ERRCODE = '55000';
+	END IF;
+	IF pg_catalog.to_regclass('queue.placement') IS NULL THEN
+		IF EXISTS (SELECT 1 FROM queue.registry) THEN
+			RAISE EXCEPTION 'the coordinator holds queues'
+				USING ERRCODE = '55000',
+					  DETAIL = 'Once queues are placed by name, calls of a queue go to the node its name places it on, which would not have these.',
+					  HINT = 'Drain and drop the coordinator''s queues first.';
+		END IF;
+		CREATE TABLE queue.placement (queue_name text PRIMARY KEY);
+		COMMENT ON TABLE queue.placement IS
+			'Places queues on the nodes of a Citus cluster: distributed by queue_name, holds no rows; a queue lives on the node of the shard its name hashes to (queue.citus_distribute).';
+		/* DROP EXTENSION sees it, as it sees the queues' tables */
+		PERFORM queue._depend_on_extension('queue.placement'::pg_catalog.regclass);
+		IF colocate_with IS NULL THEN
+			EXECUTE 'SELECT pg_catalog.create_distributed_table(''queue.placement'', ''queue_name'')';
+		ELSE
+			EXECUTE 'SELECT pg_catalog.create_distributed_table(''queue.placement'', ''queue_name'', colocate_with => $1)'
+			  USING colocate_with::pg_catalog.text;
+		END IF;
+	ELSIF colocate_with IS NOT NULL THEN
+		EXECUTE 'SELECT a.colocationid = b.colocationid
+				   FROM pg_catalog.pg_dist_partition a, pg_catalog.pg_dist_partition b
+				  WHERE a.logicalrelid = ''queue.placement''::pg_catalog.regclass
+					AND b.logicalrelid = $1'
+		   INTO same USING colocate_with;
+		IF NOT coalesce(same, false) THEN
+			RAISE EXCEPTION 'queues are already placed, not colocated with %', colocate_with
+				USING ERRCODE = '55000',
+					  HINT = 'Queues cannot move: drop them and queue.placement to place them anew.';
+		END IF;
+	END IF;
+	FOR f IN
+		SELECT p.oid::pg_catalog.regprocedure AS fn,
+			   pg_catalog.array_position(p.proargnames[1:p.pronargs], 'queue_name') AS pos
+		  FROM pg_catalog.pg_proc p
+		  JOIN pg_catalog.pg_depend d
+			ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+		   AND d.objid OPERATOR(pg_catalog.=) p.oid
+		   AND d.deptype OPERATOR(pg_catalog.=) 'e'
+		  JOIN pg_catalog.pg_extension e
+			ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+		   AND e.extname OPERATOR(pg_catalog.=) 'queue'
+		 WHERE p.proname OPERATOR(pg_catalog.!~) '^_'
+		   AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		   AND p.proname OPERATOR(pg_catalog.<>) ALL (ARRAY['bind', 'unbind'])
+		   AND pg_catalog.array_position(p.proargnames[1:p.pronargs], 'queue_name') IS NOT NULL
+		 ORDER BY 1
+	LOOP
+		EXECUTE 'SELECT pg_catalog.create_distributed_function($1, $2,
+					colocate_with := ''queue.placement'', force_delegation := true)'
+		  USING f.fn, '$' || f.pos;
+		n := n OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+/* Run command on every node of the Citus cluster (this node alone without
+ * Citus) and return its rows there as one JSON array per node, in the
+ * caller's name; 08000 for a node that could not answer. */
+CREATE FUNCTION queue._on_all_nodes(command text)
+RETURNS TABLE (node_name text, node_port integer, result json)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	command := pg_catalog.format('SELECT coalesce(pg_catalog.json_agg(x), ''[]'') FROM (%s) x',
+								 command);
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		node_name := pg_catalog.current_setting('listen_addresses');
+		node_port := pg_catalog.current_setting('port')::integer;
+		EXECUTE command INTO result;
+		RETURN NEXT;
+		RETURN;
+	END IF;
+	FOR r IN EXECUTE
+		'SELECT coalesce(n.nodename, pg_catalog.current_setting(''citus.local_hostname'')) AS nodename,
+				coalesce(n.nodeport, pg_catalog.current_setting(''port'')::integer) AS nodeport,
+				c.success, c.result
+		   FROM pg_catalog.run_command_on_all_nodes($1) c
+		   LEFT JOIN pg_catalog.pg_dist_node n ON n.nodeid = c.nodeid
+		  ORDER BY n.groupid NULLS FIRST, n.nodeid'
+	  USING command
+	LOOP
+		IF NOT r.success THEN
+			RAISE EXCEPTION 'node %:% did not answer', r.nodename, r.nodeport
+				USING ERRCODE = '08000', DETAIL = r.result;
+		END IF;
+		node_name := r.nodename;
+		node_port := r.nodeport;
+		result := r.result::json;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+/* queue.queues of every node. */
+CREATE FUNCTION queue.cluster_queues()
+RETURNS TABLE (node_name text, node_port integer, queue_name text,
+			   created_at timestamptz, visibility_timeout interval,
+			   max_deliveries integer, retry_delay interval,
+			   retry_delay_max interval, dedup_window interval,
+			   retention interval, ordered boolean, unlogged boolean,
+			   paused boolean, max_in_flight_per_group integer,
+			   dead_letter_queue text, message_ttl interval,
+			   drop_expired boolean)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT n.node_name, n.node_port, q.*
+	  FROM queue._on_all_nodes('SELECT * FROM queue.queues') n,
+		   pg_catalog.json_populate_recordset(NULL::queue.queues, n.result) q
+	 ORDER BY q.queue_name, n.node_name, n.node_port
+$$;
+
+/* queue.stats of every node's queues. */
+CREATE FUNCTION queue.cluster_stats(exact boolean DEFAULT false)
+RETURNS TABLE (node_name text, node_port integer, queue_name text,
+			   ready bigint, in_flight bigint, delayed bigint, dead bigint,
+			   archived bigint, oldest_ready_age interval, sent_total bigint,
+			   acked_total bigint, dead_total bigint, as_of timestamptz)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT n.node_name, n.node_port, s.*
+	  FROM queue._on_all_nodes(pg_catalog.format(
+			'SELECT * FROM queue._stats(NULL, %L)', coalesce(exact, false))) n,
+		   pg_catalog.json_to_recordset(n.result)
+			 AS s(queue_name text, ready bigint, in_flight bigint, delayed bigint,
+				  dead bigint, archived bigint, oldest_ready_age interval,
+				  sent_total bigint, acked_total bigint, dead_total bigint,
+				  as_of timestamptz)
+	 ORDER BY s.queue_name, n.node_name, n.node_port
+$$;
+
+/* queue.worker_status of every node. */
+CREATE FUNCTION queue.cluster_worker_status()
+RETURNS TABLE (node_name text, node_port integer, database name, pid integer,
+			   last_run timestamptz, runs bigint, dead_lettered bigint,
+			   purged bigint, forgotten bigint, failures_counted bigint,
+			   failures_dropped bigint, last_error text)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT n.node_name, n.node_port, w.*
+	  FROM queue._on_all_nodes('SELECT * FROM queue.worker_status') n,
+		   pg_catalog.json_populate_recordset(NULL::queue.worker_status, n.result) w
+	 ORDER BY n.node_name, n.node_port, w.database
 $$;
 
 /* ---------------------------------------------------------------------
@@ -2306,7 +2622,9 @@ REVOKE EXECUTE ON FUNCTION
 	queue._full_pass_due(),
 	queue._due_queues(oid[], boolean),
 	queue._worker_step(integer),
-	queue._guard_schema()
+	queue._guard_schema(),
+	queue._placement_shard_check(bigint),
+	queue.citus_distribute(regclass)
 FROM PUBLIC;
 
 /* ---------------------------------------------------------------------
@@ -2368,6 +2686,14 @@ COMMENT ON FUNCTION queue."revoke"(text, name, text) IS
 'Revoke send, consume or manage on a queue from a role (what its other privileges include stays). Needs manage.';
 COMMENT ON FUNCTION queue.has_queue_privilege(regrole, text, text) IS
 'Whether a role holds send, consume or manage on a queue (directly, through a role it has the privileges of, or as the owner or a superuser), as has_table_privilege answers for a table.';
+COMMENT ON FUNCTION queue.citus_distribute(regclass) IS
+'Place queues on the nodes of a Citus cluster by queue name (colocated with a table distributed by a text key, when given): make queue.placement and route every function that takes a queue name to its queue''s node. On the coordinator; again after ALTER EXTENSION queue UPDATE.';
+COMMENT ON FUNCTION queue.cluster_queues() IS
+'queue.queues of every node of the Citus cluster (of this server alone without Citus).';
+COMMENT ON FUNCTION queue.cluster_stats(boolean) IS
+'queue.stats() of every node of the Citus cluster (of this server alone without Citus).';
+COMMENT ON FUNCTION queue.cluster_worker_status() IS
+'queue.worker_status of every node of the Citus cluster (of this server alone without Citus).';
 COMMENT ON FUNCTION queue.has_queue_privilege(text, text) IS
 'Whether the current user holds send, consume or manage on a queue.';
 
@@ -2484,3 +2810,15 @@ COMMENT ON FUNCTION queue._revoke_impl(text, name, text) IS
 'Internal: the work of queue.revoke, run as the extension''s owner; not executable by PUBLIC.';
 COMMENT ON FUNCTION queue._guard_schema() IS
 'Internal: event trigger function; refuses objects created in schema queue by anyone but the extension''s owner and superusers.';
+COMMENT ON FUNCTION queue._routed() IS
+'Internal: whether queue.citus_distribute placed queues on the nodes of a Citus cluster.';
+COMMENT ON FUNCTION queue._not_here(text, text) IS
+'Internal: raise 55000 naming the node when queue.placement places the queue on another node (before every "does not exist", and in create).';
+COMMENT ON FUNCTION queue._one_node(text) IS
+'Internal: raise 0A000 for bind and publish once queues are placed on the nodes of a Citus cluster.';
+COMMENT ON FUNCTION queue._placement_shard_check(bigint) IS
+'Internal: refuse a shard of queue.placement that Citus creates after the distribution (a move, copy or split); called by the ProcessUtility hook; not executable by PUBLIC.';
+COMMENT ON FUNCTION queue._run_here() IS
+'Internal: always true; the planner hook adds it as a WHERE clause so that Citus does not route a call whose queue name is NULL.';
+COMMENT ON FUNCTION queue._on_all_nodes(text) IS
+'Internal: run a query on every node of the Citus cluster, one JSON array of its rows per node (cluster_queues, cluster_stats, cluster_worker_status).';

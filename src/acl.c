@@ -339,14 +339,6 @@ queue_privileges_of(const char *name, Oid seqid, Oid role)
 	return mask;
 }
 
-static void
-report_missing(const char *name)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("queue \"%s\" does not exist", name)));
-}
-
 /*
  * queue_has_privilege
  *		Whether the current user holds priv on the queue of entry, from
@@ -437,7 +429,7 @@ queue_check_access_sql(PG_FUNCTION_ARGS)
 				 errmsg("privilege must not be NULL")));
 	priv = privilege_from_text(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	if (!OidIsValid(queue_table_oid(name)))
-		report_missing(name);
+		queue_report_missing(name);
 	queue_require(queue_lookup(name), priv);
 	PG_RETURN_VOID();
 }
@@ -459,7 +451,7 @@ privilege_args(FunctionCallInfo fcinfo, int argno, QueuePrivilege *priv)
 
 	*priv = privilege_from_text(text_to_cstring(PG_GETARG_TEXT_PP(argno + 1)));
 	if (!OidIsValid(queue_table_oid(name)))
-		report_missing(name);
+		queue_report_missing(name);
 	return queue_lookup(name);
 }
 
@@ -729,7 +721,7 @@ queue_manage(PG_FUNCTION_ARGS)
 		/* drop(if_exists => true) of a missing queue */
 		if (strcmp(fn->name, "drop") == 0 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
 			PG_RETURN_BOOL(false);
-		report_missing(name);
+		queue_report_missing(name);
 	}
 	queue_require(queue_lookup(name), QPRIV_MANAGE);
 	if (strcmp(fn->name, "alter") == 0 && PG_NARGS() > ALTER_DEAD_LETTER_QUEUE_ARG)

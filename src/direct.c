@@ -144,9 +144,7 @@ direct_open(QueueEntry *entry, bool with_indexes, DirectTable *dt)
 	 */
 	dt->rel = try_table_open(entry->relid, RowExclusiveLock);
 	if (dt->rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("queue \"%s\" does not exist", entry->name)));
+		queue_report_missing(entry->name);
 	if (entry->direct_ok < 0)
 		entry->direct_ok = direct_possible(entry, dt->rel) ? 1 : 0;
 	if (entry->direct_ok == 0)

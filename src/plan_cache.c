@@ -191,9 +191,7 @@ queue_load_entry(QueueEntry *entry)
 	arg = CStringGetTextDatum(entry->name);
 	if (queue_spi_exec(registry_plan, &arg, NULL, false, 1, SPI_OK_SELECT,
 					   "catalog lookup") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("queue \"%s\" does not exist", entry->name)));
+		queue_report_missing(entry->name);
 
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
@@ -222,9 +220,7 @@ queue_load_entry(QueueEntry *entry)
 	 * newer snapshot): the queue is gone, as far as this call goes.
 	 */
 	if (!OidIsValid(entry->seqid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("queue \"%s\" does not exist", entry->name)));
+		queue_report_missing(entry->name);
 }
 
 /*

@@ -204,6 +204,7 @@ queue_process_utility(PlannedStmt *pstmt, const char *queryString,
 	TransactionStmt *stmt = NULL;
 	char		gid[GIDSIZE];
 
+	queue_placement_check_utility(pstmt->utilityStmt);
 	if (IsA(pstmt->utilityStmt, TransactionStmt))
 	{
 		stmt = (TransactionStmt *) pstmt->utilityStmt;

@@ -135,6 +135,7 @@ _PG_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = queue_shmem_startup;
 	queue_prepared_init();
+	queue_placement_init();
 
 	/* no worker while pg_upgrade runs the server */
 	if (!IsBinaryUpgrade)

@@ -293,6 +293,12 @@ extern void queue_wait_begin(Oid relid);
 extern void queue_wait_sleep(Oid relid, long timeout_ms);
 extern void queue_wait_end(Oid relid);
 
+/* placement.c */
+extern bool queue_citus_loaded;
+extern void queue_placement_init(void);
+extern void queue_report_missing(const char *name) pg_attribute_noreturn();
+extern void queue_placement_check_utility(Node *stmt);
+
 /* prepared.c */
 extern void queue_prepared_shmem_request(void);
 extern void queue_prepared_shmem_startup(void);
