@@ -1,9 +1,9 @@
 # shellcheck shell=bash disable=SC2154,SC2034
 # (prog and the settings come from the runner; clk_tck etc. are for it)
-# bench/lib.sh: shared by bench/held-xmin, bench/backlog, bench/leased and
-# bench/queues (sourced, not run).  The throwaway cluster is bench/run's, with
-# the same settings (bench/run keeps its own copy and does not source this
-# file, so its behaviour is unchanged).
+# bench/lib.sh: shared by bench/held-xmin, bench/backlog, bench/leased,
+# bench/queues and bench/wake-prepared (sourced, not run).  The throwaway
+# cluster is bench/run's, with the same settings (bench/run keeps its own copy
+# and does not source this file, so its behaviour is unchanged).
 #
 # The runner sets, before sourcing:  prog (its name, for messages)
 # and, before cluster_start:         keep (0/1), sync_commit (on/off),
