@@ -1,5 +1,6 @@
 # QueueCheck -- the load and the checker shared by the fault tests
-# (014_crash_load.pl, 015_failover.pl), Jepsen-style.
+# (014_crash_load.pl, 015_failover.pl) and the Citus test (021_citus.pl,
+# with its own clients, test/load/citus_client.py), Jepsen-style.
 #
 # The load is test/load/client.py: producers that log each send whose
 # COMMIT returned ("S <key> <queue>"), consumers that insert a row into
@@ -156,7 +157,10 @@ sub column
 
 # check($node, $db, $run, %opt): the figures (see the top of the file).
 # Options: extra_sends => [keys] and extra_acks => [keys] add keys to the
-# logs (the negative controls plant a loss with them).
+# logs (the negative controls plant a loss with them); queued => [keys]
+# and dead => [keys] replace the lookup of queues plain and ordered, and
+# ordered => 0 skips the check of queue ordered (021_citus.pl, whose
+# queues are on other nodes).
 sub check
 {
 	my ($node, $db, $run, %opt) = @_;
@@ -173,12 +177,14 @@ sub check
 		my ($k, $c) = split / /;
 		$processed{$k} = $c;
 	}
-	my %queued = map { $_ => 1 } column($node, $db, q{
+	# queued => [keys], dead => [keys]: the keys still in the queues and in
+	# the dead letters, for queues other than plain and ordered
+	my %queued = map { $_ => 1 } @{ $opt{queued} // [ column($node, $db, q{
 		SELECT body->>'key' FROM queue.q_plain
-		UNION ALL SELECT body->>'key' FROM queue.q_ordered});
-	my %dead = map { $_ => 1 } column($node, $db, q{
+		UNION ALL SELECT body->>'key' FROM queue.q_ordered}) ] };
+	my %dead = map { $_ => 1 } @{ $opt{dead} // [ column($node, $db, q{
 		SELECT body->>'key' FROM queue.dl_plain
-		UNION ALL SELECT body->>'key' FROM queue.dl_ordered});
+		UNION ALL SELECT body->>'key' FROM queue.dl_ordered}) ] };
 
 	my %r = (
 		sent => scalar(keys %sent),
@@ -192,11 +198,12 @@ sub check
 	);
 
 	# ordered: within each group, ids in processing order must increase
+	# (not with ordered => 0: no queue ordered)
 	my @order;
 	my %last;
-	for (column($node, $db, q{
+	for (($opt{ordered} // 1) ? column($node, $db, q{
 		SELECT group_key || ' ' || msg_id || ' ' || key FROM processed
-		 WHERE queue = 'ordered' ORDER BY pid}))
+		 WHERE queue = 'ordered' ORDER BY pid}) : ())
 	{
 		my ($g, $id, $k) = split / /;
 		push @order, "$g: $k (id $id) after id $last{$g}"
