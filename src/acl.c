@@ -638,9 +638,7 @@ require_dead_letter_queue(FunctionCallInfo fcinfo, int argno)
 		return;
 	queue_check_name(dlq, "dead_letter_queue");
 	if (!OidIsValid(queue_table_oid(dlq)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("dead-letter queue \"%s\" does not exist", dlq)));
+		queue_report_missing_as(dlq, "dead-letter queue");
 	queue_require(queue_lookup(dlq), QPRIV_SEND);
 }
 

@@ -129,14 +129,14 @@ queue_placement_init(void)
 }
 
 /*
- * queue_report_missing
- *		Raise that the queue does not exist, unless queue.citus_distribute
- *		places it on another node: then queue._not_here raises 55000 naming
- *		that node.  Without that function (the SQL of 0.5.0 or older) just
- *		42704.
+ * queue_report_missing_as
+ *		Raise that the queue (what: "queue" or "dead-letter queue") does not
+ *		exist, unless queue.citus_distribute places it on another node: then
+ *		queue._not_here raises 55000 naming that node.  Without that
+ *		function (the SQL of 0.5.0 or older) just 42704.
  */
 void
-queue_report_missing(const char *name)
+queue_report_missing_as(const char *name, const char *what)
 {
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Oid			fn;
@@ -144,11 +144,16 @@ queue_report_missing(const char *name)
 	fn = LookupFuncName(list_make2(makeString("queue"), makeString("_not_here")),
 						2, argtypes, true);
 	if (OidIsValid(fn))
-		OidFunctionCall2(fn, CStringGetTextDatum(name),
-						 CStringGetTextDatum("queue"));
+		OidFunctionCall2(fn, CStringGetTextDatum(name), CStringGetTextDatum(what));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("queue \"%s\" does not exist", name)));
+			 errmsg("%s \"%s\" does not exist", what, name)));
+}
+
+void
+queue_report_missing(const char *name)
+{
+	queue_report_missing_as(name, "queue");
 }
 
 /*

@@ -297,6 +297,7 @@ extern void queue_wait_end(Oid relid);
 extern bool queue_citus_loaded;
 extern void queue_placement_init(void);
 extern void queue_report_missing(const char *name) pg_attribute_noreturn();
+extern void queue_report_missing_as(const char *name, const char *what) pg_attribute_noreturn();
 extern void queue_placement_check_utility(Node *stmt);
 
 /* prepared.c */

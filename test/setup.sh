@@ -9,7 +9,9 @@
 #      PostgreSQL 15, with sudo when not root and sudo is there.
 #   3. Installs the Node example's dependencies (npm ci in examples/node,
 #      from its package-lock.json) when they are missing or out of date.
-#   4. Puts the PostgreSQL 15 bin directory first on PATH.
+#   4. Builds and installs Citus 13.2.2 for the Citus test (test/t/021),
+#      from ../shared/citus, when it is not installed yet (about 90 s).
+#   5. Puts the PostgreSQL 15 bin directory first on PATH.
 #
 # Run it (test/setup.sh), or source it from another bash script, which then
 # gets the PATH and the helpers of test/lib.sh. Quiet on success.
@@ -141,11 +143,41 @@ queue_node_deps() {
 	rm -f "$log"
 }
 
+# queue_citus -- build and install Citus 13.2.2 (for test/t/021_citus.pl)
+# with the build script kept beside the repository: QUEUE_CITUS_DIR, else
+# ../shared/citus, else /work/shared/citus. It does nothing when that
+# version is installed already; without the source, or without the right
+# to install, test 021 is skipped and this says so.
+queue_citus() {
+	local dir log candidate
+	for candidate in "${QUEUE_CITUS_DIR:-}" "$QUEUE_ROOT/../shared/citus" /work/shared/citus; do
+		if [ -n "$candidate" ] && [ -x "$candidate/build.sh" ]; then
+			dir=$candidate
+			break
+		fi
+	done
+	if [ -z "${dir:-}" ]; then
+		msg "setup: no Citus source (../shared/citus): test/t/021_citus.pl will be skipped"
+		return 0
+	fi
+	if ! is_root && ! [ -w "$("$PG_CONFIG" --pkglibdir)" ]; then
+		msg "setup: building Citus needs root: test/t/021_citus.pl will be skipped unless it is installed"
+		return 0
+	fi
+	log=$(mktemp "${TMPDIR:-/tmp}/queue-citus.XXXXXX")
+	if ! PG_CONFIG=$PG_CONFIG "$dir/build.sh" </dev/null >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		die "building Citus failed (full log: $log)"
+	fi
+	rm -f "$log"
+}
+
 # queue_setup -- all of the above, then PATH.
 queue_setup() {
 	queue_install_packages
 	queue_build_install
 	queue_node_deps
+	queue_citus
 	case "$PATH" in
 	"$PG_BINDIR:"*) ;;
 	*) PATH="$PG_BINDIR:$PATH" ;;

@@ -161,6 +161,10 @@ for my $i (1 .. 50)
 	qq{DO \$\$ BEGIN PERFORM queue.create('$elsewhere'); END \$\$});
 like($err, qr/queue "$elsewhere" is not on this node/,
 	'create on a node the name does not place the queue on is refused');
+($ret, $out, $err) = $coord->psql('postgres',
+	qq{SELECT queue.create('$elsewhere', dead_letter_queue => '$qb')});
+like($err, qr/dead-letter queue "$qb" is not on this node/,
+	'a dead-letter queue on another node is refused, naming its node');
 
 # --- NULL queue names: errors, not crashes -------------------------------------------
 for my $node ($coord, $w1)
