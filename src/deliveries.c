@@ -44,7 +44,6 @@
 #include "storage/lwlock.h"
 #include "storage/procarray.h"
 #include "storage/shmem.h"
-#include "storage/spin.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
@@ -76,11 +75,18 @@ typedef struct PreparedDelivery
 	TransactionId xid;
 } PreparedDelivery;
 
+/*
+ * One LWLock guards the table and the ring: it is held to scan them (the
+ * worker takes the failures of its database from all 16,384 slots, an
+ * aborting transaction adds each of its deliveries), which is more than a
+ * spinlock is for.  The hot path does not take it: a read looks at
+ * npending first, and takes the lock only while some failure is pending.
+ */
 typedef struct DeliveriesShared
 {
-	slock_t		mutex;
+	LWLock	   *lock;
 	pg_atomic_uint32 npending;	/* slots not free */
-	uint64		dropped;
+	pg_atomic_uint64 dropped;	/* failures that found no room */
 	uint64		prepared_head;
 	uint64		prepared_tail;
 	PreparedDelivery prepared[PREPARED_RING_SIZE];
@@ -116,6 +122,7 @@ void
 queue_deliveries_shmem_request(void)
 {
 	RequestAddinShmemSpace(MAXALIGN(sizeof(DeliveriesShared)));
+	RequestNamedLWLockTranche("queue deliveries", 1);
 }
 
 void
@@ -128,8 +135,9 @@ queue_deliveries_shmem_startup(void)
 	if (!found)
 	{
 		memset(shared, 0, sizeof(DeliveriesShared));
-		SpinLockInit(&shared->mutex);
+		shared->lock = &(GetNamedLWLockTranche("queue deliveries"))->lock;
 		pg_atomic_init_u32(&shared->npending, 0);
+		pg_atomic_init_u64(&shared->dropped, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 
@@ -154,13 +162,13 @@ queue_deliveries_init(void)
  *		The slot of a message, or a free one for it when create is true;
  *		NULL when there is none within PENDING_MAX_PROBE slots of its hash
  *		(emptied slots are reused, so that a long-running server does not
- *		end up probing the whole table).  Caller holds the mutex.
+ *		end up probing the whole table).  Caller holds the lock.
  */
 static PendingFailure *
 pending_slot(Oid dbid, Oid relid, int64 id, bool create)
 {
-	uint32		h = (uint32) (dbid * 2654435761u) ^ (uint32) (relid * 40503u) ^
-		(uint32) (id * 2246822519u) ^ (uint32) (id >> 32);
+	uint32		h = hash_combine(queue_table_hash(dbid, relid),
+								 hash_bytes((const unsigned char *) &id, sizeof(id)));
 	PendingFailure *free_slot = NULL;
 	int			i;
 
@@ -187,7 +195,7 @@ pending_slot(Oid dbid, Oid relid, int64 id, bool create)
  * pending_add
  *		Add failed deliveries of a message, and (from a crash, see
  *		journal.c) the count it should reach at least, what it lacks of
- *		that being failed deliveries too.  Caller holds the mutex.
+ *		that being failed deliveries too.  Caller holds the lock.
  */
 static void
 pending_add(Oid dbid, Oid relid, int64 id, int32 failures, int32 at_least)
@@ -199,7 +207,7 @@ pending_add(Oid dbid, Oid relid, int64 id, int32 failures, int32 at_least)
 	slot = pending_slot(dbid, relid, id, true);
 	if (slot == NULL)
 	{
-		shared->dropped += Max(failures, 1);
+		pg_atomic_fetch_add_u64(&shared->dropped, Max(failures, 1));
 		return;
 	}
 	if (PENDING_FREE(slot))
@@ -227,7 +235,7 @@ pending_owed(PendingFailure *slot, int32 count)
 /*
  * pending_take
  *		Take the pending failures of a message whose row has delivery_count
- *		count (or only look at them).  Caller holds the mutex.
+ *		count (or only look at them).  Caller holds the lock.
  */
 static int32
 pending_take(Oid dbid, Oid relid, int64 id, int32 count, bool take)
@@ -261,9 +269,9 @@ queue_pending_failures(Oid relid, int64 id, int32 count, bool take)
 
 	if (shared == NULL || pg_atomic_read_u32(&shared->npending) == 0)
 		return 0;
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	failures = pending_take(MyDatabaseId, relid, id, count, take);
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(shared->lock);
 	return failures;
 }
 
@@ -275,9 +283,9 @@ queue_pending_failures(Oid relid, int64 id, int32 count, bool take)
 void
 queue_pending_restore(Oid dbid, Oid relid, int64 id, int32 count)
 {
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	pending_add(dbid, relid, id, 0, count);
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(shared->lock);
 }
 
 /*
@@ -327,7 +335,7 @@ report_failed(int from, TransactionId xid)
 {
 	int			i;
 
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	for (i = from; i < nhanded; i++)
 	{
 		if (!handed[i].count_failure)
@@ -346,9 +354,9 @@ report_failed(int from, TransactionId xid)
 			item->xid = xid;
 		}
 		else
-			shared->dropped++;
+			pg_atomic_fetch_add_u64(&shared->dropped, 1);
 	}
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(shared->lock);
 
 	/* those messages are visible again now */
 	if (!TransactionIdIsValid(xid))
@@ -456,15 +464,15 @@ queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 	undecided = palloc(sizeof(PreparedDelivery) * PREPARED_RING_SIZE);
 
 	/*
-	 * Prepared transactions first (their status is read outside the
-	 * spinlock, which must not be held across such calls).
+	 * Prepared transactions first (their status is read without the lock:
+	 * TransactionIdIsInProgress takes ProcArrayLock).
 	 */
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	n = shared->prepared_head - shared->prepared_tail;
 	for (i = 0; i < n; i++)
 		undecided[i] = shared->prepared[(shared->prepared_tail + i) % PREPARED_RING_SIZE];
 	shared->prepared_tail = shared->prepared_head;
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(shared->lock);
 
 	for (i = 0; i < n; i++)
 	{
@@ -474,21 +482,21 @@ queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 		{
 			if (TransactionIdDidAbort(item->xid))
 			{
-				SpinLockAcquire(&shared->mutex);
+				LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 				pending_add(item->dbid, item->relid, item->id, 1, 0);
-				SpinLockRelease(&shared->mutex);
+				LWLockRelease(shared->lock);
 			}
 			continue;			/* decided: done with it */
 		}
 		undecided[nundecided++] = *item;
 	}
 
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < nundecided; i++)
 	{
 		if (shared->prepared_head - shared->prepared_tail >= PREPARED_RING_SIZE)
 		{
-			shared->dropped++;
+			pg_atomic_fetch_add_u64(&shared->dropped, 1);
 			continue;
 		}
 		shared->prepared[shared->prepared_head++ % PREPARED_RING_SIZE] = undecided[i];
@@ -506,7 +514,7 @@ queue_failed_deliveries_sql(PG_FUNCTION_ARGS)
 			pg_atomic_fetch_sub_u32(&shared->npending, 1);
 		}
 	}
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(shared->lock);
 
 	for (i = 0; i < nmine; i++)
 	{
@@ -537,10 +545,10 @@ queue_requeue_failure_sql(PG_FUNCTION_ARGS)
 
 	if (shared == NULL)
 		PG_RETURN_VOID();
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	pending_add(MyDatabaseId, PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_INT32(2),
 				at_least);
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(shared->lock);
 	PG_RETURN_VOID();
 }
 
@@ -551,12 +559,7 @@ queue_requeue_failure_sql(PG_FUNCTION_ARGS)
 int64
 queue_failures_dropped(void)
 {
-	int64		dropped;
-
 	if (shared == NULL)
 		return 0;
-	SpinLockAcquire(&shared->mutex);
-	dropped = (int64) shared->dropped;
-	SpinLockRelease(&shared->mutex);
-	return dropped;
+	return (int64) pg_atomic_read_u64(&shared->dropped);
 }
