@@ -191,21 +191,8 @@ queue_ack_array(PG_FUNCTION_ARGS)
 	int			i;
 	int			n;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ids must not be NULL")));
+	queue_batch_arg(fcinfo, 1, "ids");
 	arr = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ids must be a one-dimensional array")));
-	nitems = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	if (nitems > queue_max_batch)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ids has %d elements, more than queue.max_batch (%d)",
-						nitems, queue_max_batch)));
 
 	/* sorted, without NULLs and duplicates */
 	deconstruct_array(arr, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE,
@@ -289,9 +276,9 @@ queue_backoff(QueueEntry *entry, int32 delivery_count)
 
 	if (delay > cap)
 		delay = cap;
-	/* no retry waits more than a century (and the sum stays in range) */
-	if (delay > 100.0 * DAYS_PER_YEAR * USECS_PER_DAY)
-		delay = 100.0 * DAYS_PER_YEAR * USECS_PER_DAY;
+	/* no retry waits longer than an option may be (the sum stays in range) */
+	if (delay > QUEUE_MAX_SPAN_YEARS * DAYS_PER_YEAR * USECS_PER_DAY)
+		delay = QUEUE_MAX_SPAN_YEARS * DAYS_PER_YEAR * USECS_PER_DAY;
 	delay *= 1.0 - 0.25 * pg_prng_double(&pg_global_prng_state);
 	result->time = (int64) delay;
 	return result;

@@ -1,7 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *		Tie the tables of a queue to the extension.
+ *		The tables of a queue: their names, and their tie to the extension.
+ *
+ * A queue named n has five tables in schema queue, q_n (messages), dl_n
+ * (dead letters), a_n (archive), k_n (idempotency keys) and p_n (producer
+ * sequence numbers); the name rule (QUEUE_NAME_MAXLEN) keeps every one of
+ * them within NAMEDATALEN.
  *
  * A queue's tables are created by queue.create, not by the extension's
  * script, so they are not members of the extension: pg_dump dumps them
@@ -15,14 +20,46 @@
 #include "postgres.h"
 
 #include "catalog/dependency.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "fmgr.h"
+#include "utils/lsyscache.h"
 
 #include "queue.h"
 
 PG_FUNCTION_INFO_V1(queue_depend_on_extension_sql);
+
+/*
+ * queue_relname
+ *		The name of one of the tables or indexes of queue name: prefix
+ *		("q_", "dl_", "a_", "k_", "p_", or an index's: "qpri_", "qgrp_")
+ *		and the name, into buf (NAMEDATALEN bytes).
+ */
+void
+queue_relname(char *buf, const char *prefix, const char *name)
+{
+	snprintf(buf, NAMEDATALEN, "%s%s", prefix, name);
+}
+
+/*
+ * queue_table_oid
+ *		The OID of queue.q_<name>, or InvalidOid when there is no such queue.
+ */
+Oid
+queue_table_oid(const char *name)
+{
+	char		relname[NAMEDATALEN];
+	Oid			relid;
+
+	queue_relname(relname, "q_", name);
+	relid = get_relname_relid(relname, get_namespace_oid("queue", false));
+	/* only a table: never an index or sequence of an older naming */
+	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
+		return InvalidOid;
+	return relid;
+}
 
 /*
  * queue._depend_on_extension(relid regclass) RETURNS void

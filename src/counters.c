@@ -212,7 +212,7 @@ counter_slot(Oid relid, bool create)
 	if (counters == NULL)
 		return NULL;
 
-	start = (uint32) ((MyDatabaseId * 2654435761u) ^ relid) % QUEUE_COUNTER_SLOTS;
+	start = queue_table_hash(MyDatabaseId, relid) % QUEUE_COUNTER_SLOTS;
 	for (i = 0; i < QUEUE_COUNTER_SLOTS; i++)
 	{
 		QueueCounterSlot *slot = &counters->slots[(start + i) % QUEUE_COUNTER_SLOTS];

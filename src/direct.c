@@ -73,7 +73,7 @@ static bool
 direct_possible(QueueEntry *entry, Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	char		name[NAMEDATALEN + 16];
+	char		name[NAMEDATALEN];
 	List	   *indexes;
 	int			i;
 
@@ -97,9 +97,9 @@ direct_possible(QueueEntry *entry, Relation rel)
 	}
 
 	entry->index_oids[DIRECT_PKEY] = RelationGetPrimaryKeyIndex(rel);
-	snprintf(name, sizeof(name), "qpri_%s", entry->name);
+	queue_relname(name, "qpri_", entry->name);
 	entry->index_oids[DIRECT_PRIORITY] = get_relname_relid(name, RelationGetNamespace(rel));
-	snprintf(name, sizeof(name), "qgrp_%s", entry->name);
+	queue_relname(name, "qgrp_", entry->name);
 	entry->index_oids[DIRECT_GROUP] = get_relname_relid(name, RelationGetNamespace(rel));
 
 	indexes = RelationGetIndexList(rel);

@@ -178,7 +178,7 @@ queue_load_entry(QueueEntry *entry)
 						   "WHERE r.queue_name = $1",
 						   1, argtypes);
 		if (plan == NULL)
-			elog(ERROR, "queue: could not prepare the catalog lookup: %s",
+			elog(ERROR, "could not prepare the catalog lookup of queues: %s",
 				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
 		registry_plan = plan;
@@ -321,7 +321,7 @@ queue_lookup_for(const char *name, QueuePrivilege priv, bool lock)
 static char *
 queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 {
-	char		buf[NAMEDATALEN + 8];
+	char		buf[NAMEDATALEN];
 	char	   *q,
 			   *dl,
 			   *ar,
@@ -329,15 +329,15 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 			   *pt,
 			   *undelivered;
 
-	snprintf(buf, sizeof(buf), "q_%s", entry->name);
+	queue_relname(buf, "q_", entry->name);
 	q = psprintf("queue.%s", quote_identifier(buf));
-	snprintf(buf, sizeof(buf), "dl_%s", entry->name);
+	queue_relname(buf, "dl_", entry->name);
 	dl = psprintf("queue.%s", quote_identifier(buf));
-	snprintf(buf, sizeof(buf), "a_%s", entry->name);
+	queue_relname(buf, "a_", entry->name);
 	ar = psprintf("queue.%s", quote_identifier(buf));
-	snprintf(buf, sizeof(buf), "k_%s", entry->name);
+	queue_relname(buf, "k_", entry->name);
 	kt = psprintf("queue.%s", quote_identifier(buf));
-	snprintf(buf, sizeof(buf), "p_%s", entry->name);
+	queue_relname(buf, "p_", entry->name);
 	pt = psprintf("queue.%s", quote_identifier(buf));
 	undelivered = entry->max_deliveries > 0 ?
 		psprintf("AND delivery_count < %d ", entry->max_deliveries) : "";
@@ -572,7 +572,7 @@ queue_plan_sql(QueueEntry *entry, QueuePlanKind kind, int *nargs, Oid *argtypes)
 		case QPLAN_COUNT:
 			break;
 	}
-	elog(ERROR, "queue: unknown plan kind %d", (int) kind);
+	elog(ERROR, "unknown plan kind %d", (int) kind);
 	return NULL;				/* keep compiler quiet */
 }
 
@@ -594,7 +594,7 @@ queue_plan(QueueEntry *entry, QueuePlanKind kind)
 
 		plan = SPI_prepare(sql, nargs, argtypes);
 		if (plan == NULL)
-			elog(ERROR, "queue: could not prepare statement for queue \"%s\": %s",
+			elog(ERROR, "could not prepare statement for queue \"%s\": %s",
 				 entry->name, SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
 		entry->plans[kind] = plan;
@@ -610,13 +610,8 @@ queue_plan(QueueEntry *entry, QueuePlanKind kind)
 Datum
 queue_invalidate_sql(PG_FUNCTION_ARGS)
 {
-	char	   *name = queue_name_arg(fcinfo, 0);
-	char		relname[NAMEDATALEN + 8];
-	Oid			nsp = get_namespace_oid("queue", false);
-	Oid			relid;
+	Oid			relid = queue_table_oid(queue_name_arg(fcinfo, 0));
 
-	snprintf(relname, sizeof(relname), "q_%s", name);
-	relid = get_relname_relid(relname, nsp);
 	if (OidIsValid(relid))
 		CacheInvalidateRelcacheByRelid(relid);
 	PG_RETURN_VOID();

@@ -3,11 +3,13 @@
  * queue.h
  *		Declarations shared by the files of the queue extension.
  *
- * A queue is a row in queue.registry plus three tables of its own in the
- * schema queue: q_<name> (messages), dl_<name> (dead letters) and
- * a_<name> (archive of acked messages when the queue has a retention).
- * The hot path (send, read, ack, nack, extend, pop) is C calling SPI with
- * plans that are prepared once per backend and queue (plan_cache.c).
+ * A queue is a row in queue.registry plus five tables of its own in the
+ * schema queue (catalog.c): q_<name> (messages), dl_<name> (dead letters),
+ * a_<name> (archive of acked messages when the queue has a retention),
+ * k_<name> (idempotency keys) and p_<name> (producer sequence numbers).
+ * The hot path (send, read, ack, nack, extend, pop) works on the heap
+ * directly (direct.c), or else runs SPI plans prepared once per backend and
+ * queue (plan_cache.c).  DESIGN.md describes the whole.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +18,7 @@
 
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "nodes/execnodes.h"
@@ -28,6 +31,22 @@
 
 /* Longest queue name: every derived table name must fit in NAMEDATALEN */
 #define QUEUE_NAME_MAXLEN	48
+
+/*
+ * Longest span of a queue option (visibility_timeout, retry delays,
+ * dedup_window, retention, message_ttl) and of a nack's backoff, in years:
+ * the worker subtracts them from clock_timestamp(), which must stay in
+ * range.  SQL reads it through queue._max_span().
+ */
+#define QUEUE_MAX_SPAN_YEARS	100
+
+/* The hash of a queue's message table in shared-memory tables keyed by
+ * database and table (counters.c, deliveries.c, wait.c) */
+static inline uint32
+queue_table_hash(Oid dbid, Oid relid)
+{
+	return hash_combine(hash_bytes_uint32(dbid), hash_bytes_uint32(relid));
+}
 
 /* GUCs (queue.c) */
 extern int	queue_max_message_size;
@@ -110,10 +129,16 @@ extern QueueEntry *queue_lookup_for(const char *name, QueuePrivilege priv,
 									 bool lock);
 extern SPIPlanPtr queue_plan(QueueEntry *entry, QueuePlanKind kind);
 
+/* catalog.c */
+extern void queue_relname(char *buf, const char *prefix, const char *name);
+extern Oid	queue_table_oid(const char *name);
+
 /* validate.c */
 extern char *queue_name_arg(FunctionCallInfo fcinfo, int argno);
 extern void queue_check_name(const char *name, const char *what);
 extern int32 queue_quantity_arg(FunctionCallInfo fcinfo, int argno, int32 dflt);
+extern int	queue_array_length_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+extern int	queue_batch_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern Interval *queue_interval_arg(FunctionCallInfo fcinfo, int argno,
 									const char *argname);
 extern void queue_check_body(Datum body, const char *argname);

@@ -106,12 +106,12 @@ queue_full_pass_due_sql(PG_FUNCTION_ARGS)
 static bool
 table_has_pages(Oid nsp, const char *prefix, const char *name)
 {
-	char		relname[NAMEDATALEN * 2];
+	char		relname[NAMEDATALEN];
 	Oid			relid;
 	Relation	rel;
 	bool		has_pages;
 
-	snprintf(relname, sizeof(relname), "%s%s", prefix, name);
+	queue_relname(relname, prefix, name);
 	relid = get_relname_relid(relname, nsp);
 	if (!OidIsValid(relid))
 		return false;
@@ -262,7 +262,7 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 		if (SPI_execute("SELECT queue_name, "
 						"  (pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'message_ttl') IS NOT NULL "
 						"FROM queue.registry r", true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "queue: could not read queue.registry");
+			elog(ERROR, "could not read queue.registry");
 		nrows = SPI_processed;
 		/* outside SPI's memory, which queue_spi_finish releases */
 		relids = MemoryContextAlloc(rsinfo->econtext->ecxt_per_query_memory,
@@ -274,12 +274,9 @@ queue_due_queues_sql(PG_FUNCTION_ARGS)
 		for (i = 0; i < (int) nrows; i++)
 		{
 			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-			char		relname[NAMEDATALEN * 2];
 			bool		isnull;
 
-			snprintf(relname, sizeof(relname), "q_%s", name);
-
-			relids[n] = get_relname_relid(relname, nsp);
+			relids[n] = queue_table_oid(name);
 			if (!OidIsValid(relids[n]))
 				continue;		/* being created or dropped */
 			ttls[n] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],

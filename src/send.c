@@ -512,26 +512,6 @@ queue_send(PG_FUNCTION_ARGS)
 }
 
 /*
- * array_length_arg
- *		Number of elements of a one-dimensional array argument; -1 when the
- *		argument is NULL.
- */
-static int
-array_length_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	ArrayType  *arr;
-
-	if (PG_ARGISNULL(argno))
-		return -1;
-	arr = PG_GETARG_ARRAYTYPE_P(argno);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a one-dimensional array", argname)));
-	return ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-}
-
-/*
  * check_jsonb_elements
  *		Check each element of a jsonb array: bodies must be present and
  *		within the size limit, headers NULL or objects.
@@ -624,19 +604,11 @@ queue_send_batch(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("bodies must not be NULL")));
-	nbodies = array_length_arg(fcinfo, 1, "bodies");
-	if (nbodies > queue_max_batch)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("bodies has %d elements, more than queue.max_batch (%d)",
-						nbodies, queue_max_batch)));
+	nbodies = queue_batch_arg(fcinfo, 1, "bodies");
 	for (i = 0; i < lengthof(parallel); i++)
 	{
-		int			n = array_length_arg(fcinfo, parallel[i].argno, parallel[i].argname);
+		int			n = queue_array_length_arg(fcinfo, parallel[i].argno,
+											   parallel[i].argname);
 
 		if (n >= 0 && n != nbodies)
 			ereport(ERROR,

@@ -12,19 +12,22 @@
 
 #include "access/detoast.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
 #include "queue.h"
 
 PG_FUNCTION_INFO_V1(queue_check_name_sql);
+PG_FUNCTION_INFO_V1(queue_max_span_sql);
 
 /*
  * queue_check_name
- *		Enforce the name rule ^[a-z_][a-z0-9_]{0,47}$ on a queue or topic name.
+ *		Enforce the name rule ^[a-z_][a-z0-9_]{0,47}$ (47 being
+ *		QUEUE_NAME_MAXLEN - 1) on a queue or topic name.
  *
- * The rule keeps every derived table name (q_, dl_, a_ prefix) within
- * NAMEDATALEN and free of anything that would need quoting.
+ * The rule keeps every derived table name (catalog.c) within NAMEDATALEN
+ * and free of anything that would need quoting.
  */
 void
 queue_check_name(const char *name, const char *what)
@@ -37,7 +40,7 @@ queue_check_name(const char *name, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be NULL", what),
-				 errhint("Names match ^[a-z_][a-z0-9_]{0,47}$.")));
+				 errhint("Names match ^[a-z_][a-z0-9_]{0,%d}$.", QUEUE_NAME_MAXLEN - 1)));
 
 	len = strlen(name);
 	if (len == 0 || len > QUEUE_NAME_MAXLEN)
@@ -60,7 +63,8 @@ queue_check_name(const char *name, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid %s \"%s\"", what, name),
-				 errdetail("Names must match ^[a-z_][a-z0-9_]{0,47}$: a lower-case letter or underscore, then up to 47 lower-case letters, digits or underscores.")));
+				 errdetail("Names must match ^[a-z_][a-z0-9_]{0,%d}$: a lower-case letter or underscore, then up to %d lower-case letters, digits or underscores.",
+						   QUEUE_NAME_MAXLEN - 1, QUEUE_NAME_MAXLEN - 1)));
 }
 
 /*
@@ -91,6 +95,63 @@ queue_check_name_sql(PG_FUNCTION_ARGS)
 
 	queue_check_name(name, what);
 	PG_RETURN_VOID();
+}
+
+/*
+ * queue._max_span() RETURNS interval
+ *		QUEUE_MAX_SPAN_YEARS, for the checks of the options in SQL.
+ */
+Datum
+queue_max_span_sql(PG_FUNCTION_ARGS)
+{
+	Interval   *span = palloc0(sizeof(Interval));
+
+	span->month = QUEUE_MAX_SPAN_YEARS * MONTHS_PER_YEAR;
+	PG_RETURN_INTERVAL_P(span);
+}
+
+/*
+ * queue_array_length_arg
+ *		The number of elements of a one-dimensional array argument (22023
+ *		for more dimensions); -1 when the argument is NULL.
+ */
+int
+queue_array_length_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	ArrayType  *arr;
+
+	if (PG_ARGISNULL(argno))
+		return -1;
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array", argname)));
+	return ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+}
+
+/*
+ * queue_batch_arg
+ *		The number of elements of the array argument of a batch (send_batch's
+ *		bodies, ack's ids): not NULL, one-dimensional, at most
+ *		queue.max_batch elements (22023 otherwise).
+ */
+int
+queue_batch_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	int			n;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be NULL", argname)));
+	n = queue_array_length_arg(fcinfo, argno, argname);
+	if (n > queue_max_batch)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s has %d elements, more than queue.max_batch (%d)",
+						argname, n, queue_max_batch)));
+	return n;
 }
 
 /*

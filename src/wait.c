@@ -100,9 +100,7 @@ queue_wait_shmem_startup(void)
 static WaitSlot *
 slot_of(Oid relid)
 {
-	uint32		h = (uint32) MyDatabaseId * 2654435761u ^ (uint32) relid * 40503u;
-
-	return &wait_slots[h % WAIT_SLOTS];
+	return &wait_slots[queue_table_hash(MyDatabaseId, relid) % WAIT_SLOTS];
 }
 
 /*
