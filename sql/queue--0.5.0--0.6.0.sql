@@ -13,6 +13,11 @@
  * (src/placement.c), with queue._placement_shard_check and
  * queue._run_here.
  *
+ * queue._max_span() gives SQL the library's longest span of an option
+ * (QUEUE_MAX_SPAN_YEARS) for _check_options and _check_ttl; each
+ * managing function gets a C entry of its own; the functions that raise
+ * errors name their conditions instead of SQLSTATE codes.
+ *
  * The install script of 0.6.0 is sql/queue.sql, and test/t/009_upgrade.pl
  * checks that an updated database has the same objects as a fresh one.
  */
@@ -61,7 +66,7 @@ BEGIN
 	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO here;
 	IF owner IS DISTINCT FROM here AND node IS NOT NULL THEN
 		RAISE EXCEPTION '% "%" is not on this node', what, queue_name
-			USING ERRCODE = '55000',
+			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = format('queue.placement places it on node %s.', node),
 				  HINT = 'Call the queue functions on the coordinator, which sends each call to its queue''s node, or connect to that node.';
 	END IF;
@@ -75,7 +80,7 @@ AS $$
 BEGIN
 	IF queue._routed() THEN
 		RAISE EXCEPTION '% does not fan out across the nodes of a Citus cluster', what
-			USING ERRCODE = '0A000',
+			USING ERRCODE = 'feature_not_supported',
 				  DETAIL = 'Queues are placed on the nodes by queue.placement, and each node keeps its own bindings: a publish would reach only the queues of its own node.',
 				  HINT = 'Send to each queue instead: in one transaction on the coordinator, each send goes to its queue''s node and Citus commits them together.';
 	END IF;
@@ -98,7 +103,7 @@ BEGIN
 	   INTO placed_here USING shardid;
 	IF NOT placed_here THEN
 		RAISE EXCEPTION 'shard % of queue.placement cannot be moved, copied or split', shardid
-			USING ERRCODE = '0A000',
+			USING ERRCODE = 'feature_not_supported',
 				  DETAIL = 'It places queues on their node: their tables and messages stay where they are, and Citus would send their calls to a node without them.',
 				  HINT = 'Leave the colocation group of queue.placement out of rebalancing: rebalance other tables by name, with rebalance_table_shards(''table''). To give a node less work, create queues whose names place them elsewhere and drain the old ones.';
 	END IF;
@@ -126,7 +131,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM queue._not_here(queue_name);
 		RAISE EXCEPTION 'queue "%" does not exist', queue_name
-			USING ERRCODE = '42704';
+			USING ERRCODE = 'undefined_object';
 	END IF;
 	RETURN r;
 END
@@ -146,13 +151,13 @@ BEGIN
 	PERFORM queue._check_name(d, 'dead_letter_queue');
 	IF d OPERATOR(pg_catalog.=) queue_name THEN
 		RAISE EXCEPTION 'queue "%" cannot be its own dead-letter queue', queue_name
-			USING ERRCODE = '22023';
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	/* the queue's row is locked by now (create inserted it, alter locked it) */
 	PERFORM 1 FROM queue.registry r WHERE r.queue_name OPERATOR(pg_catalog.=) d FOR KEY SHARE;
 	IF NOT FOUND THEN
 		PERFORM queue._not_here(d, 'dead-letter queue');
-		RAISE EXCEPTION 'dead-letter queue "%" does not exist', d USING ERRCODE = '42704';
+		RAISE EXCEPTION 'dead-letter queue "%" does not exist', d USING ERRCODE = 'undefined_object';
 	END IF;
 	LOOP
 		SELECT r.dead_letter_queue INTO d FROM queue.registry r
@@ -161,7 +166,7 @@ BEGIN
 		hops := hops OPERATOR(pg_catalog.+) 1;
 		IF d OPERATOR(pg_catalog.=) queue_name OR hops OPERATOR(pg_catalog.>) 1000 THEN
 			RAISE EXCEPTION 'the dead letters of queue "%" would come back to it through "%"',
-				queue_name, dead_letter_queue USING ERRCODE = '22023';
+				queue_name, dead_letter_queue USING ERRCODE = 'invalid_parameter_value';
 		END IF;
 	END LOOP;
 	RETURN dead_letter_queue;
@@ -232,7 +237,7 @@ BEGIN
 			RETURN;
 		END IF;
 		RAISE EXCEPTION 'queue "%" already exists', queue_name
-			USING ERRCODE = '42710';
+			USING ERRCODE = 'duplicate_object';
 	END IF;
 
 	kind := CASE WHEN unlogged THEN 'UNLOGGED ' ELSE '' END;
@@ -350,7 +355,7 @@ BEGIN
 		END IF;
 		PERFORM queue._not_here(queue_name);
 		RAISE EXCEPTION 'queue "%" does not exist', queue_name
-			USING ERRCODE = '42704';
+			USING ERRCODE = 'undefined_object';
 	END IF;
 
 	SELECT r.queue_name INTO other FROM queue.registry r
@@ -358,7 +363,7 @@ BEGIN
 	 ORDER BY r.queue_name LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'queue "%" is the dead-letter queue of queue "%"', queue_name, other
-			USING ERRCODE = '2BP01',
+			USING ERRCODE = 'dependent_objects_still_exist',
 				  HINT = format('Drop queue "%s" first, or queue.alter(%L, dead_letter_queue => '''').',
 								other, other);
 	END IF;
@@ -392,7 +397,7 @@ DECLARE
 	may_count boolean;
 BEGIN
 	IF exact IS NULL THEN
-		RAISE EXCEPTION 'exact must not be NULL' USING ERRCODE = '22004';
+		RAISE EXCEPTION 'exact must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	/*
 	 * One queue needs consume on it; all queues are those the caller may
@@ -406,7 +411,7 @@ BEGIN
 		IF NOT EXISTS (SELECT 1 FROM queue.queues r
 						WHERE r.queue_name OPERATOR(pg_catalog.=) which) THEN
 			PERFORM queue._not_here(which);
-			RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
+			RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = 'undefined_object';
 		END IF;
 	END IF;
 	FOR qname IN
@@ -448,7 +453,7 @@ BEGIN
 			/* dropped since the loop began */
 			IF which IS NOT NULL THEN
 				PERFORM queue._not_here(which);
-				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
+				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = 'undefined_object';
 			END IF;
 		END;
 	END LOOP;
@@ -507,18 +512,18 @@ DECLARE
 BEGIN
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
 		RAISE EXCEPTION 'extension citus is not installed in this database'
-			USING ERRCODE = '55000',
+			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'On the coordinator: CREATE EXTENSION citus, add the worker nodes, CREATE EXTENSION queue, then call queue.citus_distribute().';
 	END IF;
 	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO coordinator;
 	IF NOT coordinator THEN
 		RAISE EXCEPTION 'queue.citus_distribute() runs on the coordinator'
-			USING ERRCODE = '55000';
+			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
 	IF pg_catalog.to_regclass('queue.placement') IS NULL THEN
 		IF EXISTS (SELECT 1 FROM queue.registry) THEN
 			RAISE EXCEPTION 'the coordinator holds queues'
-				USING ERRCODE = '55000',
+				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  DETAIL = 'Once queues are placed by name, calls of a queue go to the node its name places it on, which would not have these.',
 					  HINT = 'Drain and drop the coordinator''s queues first.';
 		END IF;
@@ -541,7 +546,7 @@ BEGIN
 		   INTO same USING colocate_with;
 		IF NOT coalesce(same, false) THEN
 			RAISE EXCEPTION 'queues are already placed, not colocated with %', colocate_with
-				USING ERRCODE = '55000',
+				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  HINT = 'Queues cannot move: drop them and queue.placement to place them anew.';
 		END IF;
 	END IF;
@@ -598,7 +603,7 @@ BEGIN
 	LOOP
 		IF NOT r.success THEN
 			RAISE EXCEPTION 'node %:% did not answer', r.nodename, r.nodeport
-				USING ERRCODE = '08000', DETAIL = r.result;
+				USING ERRCODE = 'connection_exception', DETAIL = r.result;
 		END IF;
 		node_name := r.nodename;
 		node_port := r.nodeport;
@@ -655,6 +660,915 @@ AS $$
 		   pg_catalog.json_populate_recordset(NULL::queue.worker_status, n.result) w
 	 ORDER BY n.node_name, n.node_port, w.database
 $$;
+
+-- one definition of the longest span of an option, shared with the library
+CREATE FUNCTION queue._max_span()
+RETURNS interval
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_max_span_sql';
+CREATE OR REPLACE FUNCTION queue._check_options(
+	visibility_timeout interval, max_deliveries integer,
+	retry_delay interval, retry_delay_max interval,
+	dedup_window interval, retention interval)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF visibility_timeout OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'visibility_timeout must not be negative'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF max_deliveries OPERATOR(pg_catalog.<) 0 THEN
+		RAISE EXCEPTION 'max_deliveries must not be negative (0 means never dead-letter)'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF retry_delay OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retry_delay must not be negative' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF retry_delay_max OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retry_delay_max must not be negative' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF dedup_window OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'dedup_window must not be negative' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF retention OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'retention must not be negative' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	/* the worker computes clock_timestamp() minus these: keep it in range */
+	IF visibility_timeout OPERATOR(pg_catalog.>) queue._max_span()
+	   OR retry_delay OPERATOR(pg_catalog.>) queue._max_span()
+	   OR retry_delay_max OPERATOR(pg_catalog.>) queue._max_span()
+	   OR dedup_window OPERATOR(pg_catalog.>) queue._max_span()
+	   OR retention OPERATOR(pg_catalog.>) queue._max_span() THEN
+		RAISE EXCEPTION 'queue options must not exceed % years',
+			pg_catalog.date_part('year', queue._max_span())::integer
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('visibility_timeout, retry_delay, retry_delay_max, dedup_window and retention are at most %s years.',
+											 pg_catalog.date_part('year', queue._max_span())::integer);
+	END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION queue._check_ttl(message_ttl interval)
+RETURNS interval
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF message_ttl OPERATOR(pg_catalog.<) interval '0' THEN
+		RAISE EXCEPTION 'message_ttl must not be negative'
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use 0 for no ttl.';
+	END IF;
+	IF message_ttl OPERATOR(pg_catalog.>) queue._max_span() THEN
+		RAISE EXCEPTION 'queue options must not exceed % years',
+			pg_catalog.date_part('year', queue._max_span())::integer
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF message_ttl OPERATOR(pg_catalog.=) interval '0' THEN
+		RETURN NULL;
+	END IF;
+	RETURN message_ttl;
+END
+$$;
+
+-- condition names instead of SQLSTATE codes, messages without a "queue:"
+-- prefix
+CREATE OR REPLACE FUNCTION queue._alter_impl(
+	queue_name			text,
+	visibility_timeout	interval,
+	max_deliveries		integer,
+	retry_delay			interval,
+	retry_delay_max		interval,
+	dedup_window		interval,
+	retention			interval,
+	ordered				boolean,
+	unlogged			boolean,
+	max_in_flight_per_group integer,
+	dead_letter_queue	text,
+	message_ttl			interval,
+	drop_expired		boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old queue.registry;
+	new queue.registry;
+	tab text;
+BEGIN
+	old := queue._lock_queue(queue_name);
+	new := old;
+	new.visibility_timeout := coalesce(visibility_timeout, old.visibility_timeout);
+	new.max_deliveries := coalesce(max_deliveries, old.max_deliveries);
+	new.retry_delay := coalesce(retry_delay, old.retry_delay);
+	new.retry_delay_max := coalesce(retry_delay_max, old.retry_delay_max);
+	new.dedup_window := coalesce(dedup_window, old.dedup_window);
+	new.retention := coalesce(retention, old.retention);
+	new.max_in_flight_per_group := queue._group_limit(ordered, max_in_flight_per_group,
+													  old.max_in_flight_per_group);
+	new.ordered := new.max_in_flight_per_group IS NOT DISTINCT FROM 1;
+	new.unlogged := coalesce(unlogged, old.unlogged);
+	/* '' sends dead letters to the queue's own dead letters again */
+	IF dead_letter_queue IS NOT NULL THEN
+		new.dead_letter_queue := queue._check_dead_letter_queue(queue_name, dead_letter_queue);
+	END IF;
+	/* 0 takes the ttl away */
+	IF message_ttl IS NOT NULL THEN
+		new.message_ttl := queue._check_ttl(message_ttl);
+	END IF;
+	new.drop_expired := coalesce(drop_expired, old.drop_expired);
+	PERFORM queue._check_options(new.visibility_timeout, new.max_deliveries,
+								 new.retry_delay, new.retry_delay_max,
+								 new.dedup_window, new.retention);
+	/* a zero retention turns archiving off again */
+	IF new.retention OPERATOR(pg_catalog.=) interval '0' THEN
+		new.retention := NULL;
+	END IF;
+
+	/*
+	 * Lock what changes, the message table first, as every function using
+	 * a queue does (src/plan_cache.c, queue_lookup_for): no deadlock with
+	 * senders that go on to the key and producer tables.
+	 */
+	IF new.unlogged IS DISTINCT FROM old.unlogged THEN
+		EXECUTE format('LOCK TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I '
+					   'IN ACCESS EXCLUSIVE MODE',
+					   'q_' || queue_name, 'p_' || queue_name, 'k_' || queue_name,
+					   'dl_' || queue_name, 'a_' || queue_name);
+	ELSIF new.ordered IS DISTINCT FROM old.ordered THEN
+		/* no message may arrive between the check below and the change */
+		EXECUTE format('LOCK TABLE queue.%I IN SHARE ROW EXCLUSIVE MODE', 'q_' || queue_name);
+	END IF;
+
+	IF new.ordered IS DISTINCT FROM old.ordered THEN
+		EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I)', 'q_' || queue_name)
+			INTO STRICT tab;
+		IF tab::boolean THEN
+			RAISE EXCEPTION 'cannot change "ordered" of queue "%" while it holds messages', queue_name
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Drain or purge the queue first.';
+		END IF;
+	END IF;
+
+	IF new.unlogged IS DISTINCT FROM old.unlogged THEN
+		FOREACH tab IN ARRAY ARRAY['q_', 'dl_', 'a_', 'k_', 'p_'] LOOP
+			EXECUTE format('ALTER TABLE queue.%I SET %s', tab || queue_name,
+						   CASE WHEN new.unlogged THEN 'UNLOGGED' ELSE 'LOGGED' END);
+		END LOOP;
+	END IF;
+
+	UPDATE queue.registry r
+	   SET visibility_timeout = new.visibility_timeout,
+		   max_deliveries = new.max_deliveries,
+		   retry_delay = new.retry_delay,
+		   retry_delay_max = new.retry_delay_max,
+		   dedup_window = new.dedup_window,
+		   retention = new.retention,
+		   ordered = new.ordered,
+		   unlogged = new.unlogged,
+		   max_in_flight_per_group = new.max_in_flight_per_group,
+		   dead_letter_queue = new.dead_letter_queue,
+		   message_ttl = new.message_ttl,
+		   drop_expired = new.drop_expired
+	 WHERE r.queue_name OPERATOR(pg_catalog.=) _alter_impl.queue_name;
+
+	PERFORM queue._invalidate(queue_name);
+	/* other delivery rules: reads look at every live message again */
+	PERFORM queue._rewind(format('queue.%I', 'q_' || queue_name)::regclass::oid, 0, false);
+	/* a shorter message_ttl may have expired messages */
+	IF new.message_ttl IS NOT NULL THEN
+		PERFORM queue._note_expiry(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+								   '-infinity'::pg_catalog.timestamptz);
+	END IF;
+	/* a lower max_deliveries may have made poison of messages */
+	PERFORM queue._sweep_at(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+							'-infinity'::pg_catalog.timestamptz);
+END
+$$;
+CREATE OR REPLACE FUNCTION queue._grantee(queue_name text, role name, privilege text)
+RETURNS regrole
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r oid;
+BEGIN
+	IF privilege IS NULL
+	   OR privilege OPERATOR(pg_catalog.<>) ALL (ARRAY['send', 'consume', 'manage']) THEN
+		RAISE EXCEPTION 'unknown queue privilege "%"', coalesce(privilege, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The privileges are send, consume and manage.';
+	END IF;
+	SELECT a.oid INTO r FROM pg_catalog.pg_roles a
+	 WHERE a.rolname OPERATOR(pg_catalog.=) role;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'role "%" does not exist', coalesce(role::text, 'NULL')
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	IF r OPERATOR(pg_catalog.=)
+	   (SELECT c.relowner FROM pg_catalog.pg_class c
+		 WHERE c.oid OPERATOR(pg_catalog.=) format('queue.%I', 'q_' || queue_name)::regclass) THEN
+		RETURN NULL;
+	END IF;
+	PERFORM queue._forget_unanchored();
+	RETURN r::regrole;
+END
+$$;
+CREATE OR REPLACE FUNCTION queue._group_limit(ordered boolean, max_in_flight_per_group integer,
+								   old integer)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	lim integer := old;
+BEGIN
+	IF max_in_flight_per_group OPERATOR(pg_catalog.<) 0 THEN
+		RAISE EXCEPTION 'max_in_flight_per_group must not be negative'
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use 0 for no limit.';
+	END IF;
+	IF max_in_flight_per_group IS NOT NULL THEN
+		lim := CASE WHEN max_in_flight_per_group OPERATOR(pg_catalog.>) 0 THEN max_in_flight_per_group END;
+	END IF;
+	IF ordered AND lim IS DISTINCT FROM 1 THEN
+		IF max_in_flight_per_group IS NOT NULL THEN
+			RAISE EXCEPTION 'an ordered queue has max_in_flight_per_group 1, not %',
+				max_in_flight_per_group USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		lim := 1;
+	ELSIF NOT ordered AND lim OPERATOR(pg_catalog.=) 1 THEN
+		IF max_in_flight_per_group IS NOT NULL THEN
+			RAISE EXCEPTION 'max_in_flight_per_group 1 is an ordered queue'
+				USING ERRCODE = 'invalid_parameter_value', HINT = 'Leave ordered out, or use ordered => true.';
+		END IF;
+		/* alter(ordered => false) of an ordered queue: no limit left */
+		lim := NULL;
+	END IF;
+	RETURN lim;
+END
+$$;
+CREATE OR REPLACE FUNCTION queue._guard_schema()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cmd record;
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER AND r.rolsuper)
+	   OR CURRENT_USER OPERATOR(pg_catalog.=)
+		  (SELECT pg_catalog.pg_get_userbyid(e.extowner) FROM pg_catalog.pg_extension e
+			WHERE e.extname OPERATOR(pg_catalog.=) 'queue') THEN
+		RETURN;
+	END IF;
+	FOR cmd IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands() LOOP
+		IF cmd.schema_name OPERATOR(pg_catalog.=) 'queue' THEN
+			RAISE EXCEPTION 'permission denied to create "%" in schema queue', cmd.object_identity
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = 'Only the owner of extension queue creates objects in its schema; CREATE on the schema is the right to create queues.',
+					  HINT = 'Create queues with queue.create().';
+		END IF;
+	END LOOP;
+END
+$$;
+CREATE OR REPLACE FUNCTION queue._health(max_ready_age interval, max_xact_age interval)
+RETURNS TABLE (severity text, queue_name text, finding text, detail text,
+			   figure numeric, action text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w record;
+	x record;
+	q record;
+	sp record;
+	sleepers integer;
+	have_worker boolean;
+BEGIN
+	IF max_ready_age IS NULL OR max_xact_age IS NULL THEN
+		RAISE EXCEPTION 'max_ready_age and max_xact_age must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+
+	/* the worker */
+	IF NOT queue._preloaded() THEN
+		RETURN QUERY SELECT 'critical', NULL::text, 'worker_missing',
+			'queue is not in shared_preload_libraries: no background worker redelivers, dead-letters or purges',
+			NULL::numeric, 'add queue to shared_preload_libraries and restart the server';
+	ELSE
+		SELECT * INTO w FROM queue.worker_status s
+		 WHERE s.database OPERATOR(pg_catalog.=) current_database();
+		have_worker := FOUND;
+		IF NOT have_worker OR w.pid IS NULL THEN
+			RETURN QUERY SELECT 'critical', NULL::text, 'worker_missing',
+				'no background worker runs for this database',
+				NULL::numeric, 'look for its errors in the server log; it is started again within a minute';
+		ELSIF NOT pg_catalog.current_setting('queue.worker_enabled')::boolean THEN
+			RETURN QUERY SELECT 'warning', NULL::text, 'worker_disabled',
+				'queue.worker_enabled is off: nothing is dead-lettered after a timeout or purged after its retention',
+				NULL::numeric, 'SET queue.worker_enabled = on in postgresql.conf and reload';
+		ELSIF w.last_run OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp()
+				 OPERATOR(pg_catalog.-) GREATEST(interval '1 minute',
+					pg_catalog.current_setting('queue.worker_interval')::interval OPERATOR(pg_catalog.*) 10)) THEN
+			RETURN QUERY SELECT 'critical', NULL::text, 'worker_stalled',
+				format('the worker (pid %s) has not finished a step since %s', w.pid, w.last_run),
+				pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) w.last_run)::numeric, 1),
+				'look at what the worker waits for in pg_stat_activity and pg_locks';
+		END IF;
+		IF have_worker AND w.last_error IS NOT NULL AND w.last_error OPERATOR(pg_catalog.<>) '' THEN
+			RETURN QUERY SELECT 'warning', NULL::text, 'worker_failed',
+				format('the worker''s last step failed: %s', w.last_error),
+				NULL::numeric, 'see the server log; the worker retries at its next step';
+		END IF;
+		IF have_worker AND w.failures_dropped OPERATOR(pg_catalog.>) 0 THEN
+			RETURN QUERY SELECT 'warning', NULL::text, 'failures_dropped',
+				'failed deliveries were dropped because the shared table of failures was full: those messages were delivered without being counted',
+				w.failures_dropped::numeric, 'commit or roll back reads sooner, and check that the worker keeps up';
+		END IF;
+	END IF;
+
+	/* what holds back the xmin horizon, so that vacuum cannot clean */
+	FOR x IN
+		SELECT a.pid, a.application_name, a.usename, a.state, a.xact_start
+		  FROM pg_catalog.pg_stat_activity a
+		 WHERE a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+		   AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
+		   AND a.datname OPERATOR(pg_catalog.=) current_database()
+		   AND a.xact_start OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) max_xact_age)
+		 ORDER BY a.xact_start
+	LOOP
+		RETURN QUERY SELECT 'warning', NULL::text, 'xmin_transaction',
+			format('pid %s (user %s, application %L, %s) holds back the xmin horizon: its transaction began at %s',
+				   x.pid, x.usename, x.application_name, x.state, x.xact_start),
+			pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) x.xact_start)::numeric, 1),
+			format('end that transaction (pg_terminate_backend(%s) if it is abandoned)', x.pid);
+	END LOOP;
+	FOR x IN
+		SELECT p.gid, p.prepared, p.owner FROM pg_catalog.pg_prepared_xacts p
+		 WHERE p.prepared OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) max_xact_age)
+		 ORDER BY p.prepared
+	LOOP
+		RETURN QUERY SELECT 'warning', NULL::text, 'xmin_prepared',
+			format('prepared transaction %L (owner %s) holds back the xmin horizon since %s',
+				   x.gid, x.owner, x.prepared),
+			pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) x.prepared)::numeric, 1),
+			format('COMMIT PREPARED or ROLLBACK PREPARED %L', x.gid);
+	END LOOP;
+	FOR x IN
+		SELECT s.slot_name, s.slot_type, pg_catalog.age(s.xmin) AS xid_age
+		  FROM pg_catalog.pg_replication_slots s WHERE s.xmin IS NOT NULL
+	LOOP
+		RETURN QUERY SELECT 'warning', NULL::text, 'xmin_slot',
+			format('replication slot %L (%s) holds back the xmin horizon by %s transactions',
+				   x.slot_name, x.slot_type, x.xid_age),
+			x.xid_age::numeric,
+			format('make its consumer catch up, or pg_drop_replication_slot(%L)', x.slot_name);
+	END LOOP;
+	FOR x IN
+		SELECT r.application_name, r.client_addr, pg_catalog.age(r.backend_xmin) AS xid_age
+		  FROM pg_catalog.pg_stat_replication r WHERE r.backend_xmin IS NOT NULL
+	LOOP
+		RETURN QUERY SELECT 'warning', NULL::text, 'xmin_standby',
+			format('standby %L (%s) holds back the xmin horizon by %s transactions through hot_standby_feedback',
+				   x.application_name, coalesce(x.client_addr::text, 'local'), x.xid_age),
+			x.xid_age::numeric,
+			'end the long queries on the standby, or turn hot_standby_feedback off there';
+	END LOOP;
+
+	/* each queue the caller may consume from */
+	FOR q IN
+		SELECT r.queue_name AS name, r.paused, c.oid AS relid,
+			   coalesce(s.n_dead_tup, 0) AS dead_tup, coalesce(s.n_live_tup, 0) AS live_tup
+		  FROM queue.queues r
+		  JOIN pg_catalog.pg_class c
+			ON c.relname OPERATOR(pg_catalog.=) ('q_' OPERATOR(pg_catalog.||) r.queue_name)::name
+		   AND c.relnamespace OPERATOR(pg_catalog.=) 'queue'::pg_catalog.regnamespace
+		  LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid OPERATOR(pg_catalog.=) c.oid
+		 WHERE queue.has_queue_privilege(r.queue_name, 'consume')
+		 ORDER BY r.queue_name
+	LOOP
+		BEGIN
+			IF q.paused THEN
+				RETURN QUERY SELECT 'info', q.name, 'paused',
+					'the queue is paused: reads and pops return nothing', NULL::numeric,
+					format('queue.resume(%L) when the incident or deploy is over', q.name);
+			END IF;
+			IF q.dead_tup OPERATOR(pg_catalog.>) 10000
+			   AND q.dead_tup OPERATOR(pg_catalog.>) q.live_tup THEN
+				RETURN QUERY SELECT 'warning', q.name, 'dead_rows',
+					format('%s dead rows against %s live ones in its message table', q.dead_tup, q.live_tup),
+					q.dead_tup::numeric,
+					'if it stays, something holds back the xmin horizon (see the xmin_ findings); vacuum and the worker''s compaction clean up once it is gone';
+			END IF;
+			/* a table that is mostly free space: the worker compacts it
+			 * at 75% when at most queue.compact_max_live is left */
+			SELECT * INTO sp FROM queue._space(q.relid);
+			IF sp.heap_bytes OPERATOR(pg_catalog.>=) 8388608
+			   AND sp.free_share OPERATOR(pg_catalog.>=) 0.5 THEN
+				RETURN QUERY SELECT 'warning', q.name, 'bloat',
+					format('its message table is %s, about %s%% of it free space',
+						   pg_catalog.pg_size_pretty(sp.heap_bytes),
+						   round((sp.free_share OPERATOR(pg_catalog.*) 100)::numeric)),
+					round((sp.free_share OPERATOR(pg_catalog.*) 100)::numeric, 1),
+					'the worker compacts it once three quarters are free and at most queue.compact_max_live is left to copy; before that, VACUUM FULL in a quiet moment gives the space back';
+			END IF;
+			sleepers := queue._sleepers(q.relid);
+			IF sleepers OPERATOR(pg_catalog.>) 0 THEN
+				RETURN QUERY SELECT 'info', q.name, 'long_polls',
+					format('%s long polls wait for messages', sleepers),
+					sleepers::numeric,
+					'nothing: consumers are connected and idle'::text;
+			END IF;
+			RETURN QUERY EXECUTE format(
+				'SELECT ''warning''::text, $1, ''ready_age''::text, '
+				'       format(''the oldest ready message (id %%s) has waited %%s'', m.id, '
+				'              date_trunc(''second'', clock_timestamp() - m.enqueued_at)), '
+				'       round(extract(epoch FROM clock_timestamp() - m.enqueued_at)::numeric, 1), '
+				'       ''add consumers, or see whether they run and ack''::text '
+				'  FROM (SELECT id, enqueued_at FROM queue.%I '
+				'         WHERE visible_at <= clock_timestamp() ORDER BY id LIMIT 1) m '
+				' WHERE NOT $2 AND m.enqueued_at < clock_timestamp() - $3',
+				'q_' || q.name) USING q.name, q.paused, max_ready_age;
+			RETURN QUERY EXECUTE format(
+				'SELECT ''warning''::text, $1, ''dead_letters''::text, '
+				'       format(''%%s messages went to the dead letters in the last hour'', count(*)), '
+				'       count(*)::numeric, '
+				'       format(''look at queue.dead_letters(%%L), fix the cause, then queue.redrive(%%L)'', $1, $1) '
+				'  FROM queue.%I WHERE dead_at > clock_timestamp() - interval ''1 hour'' '
+				'HAVING count(*) > 0',
+				'dl_' || q.name) USING q.name;
+		EXCEPTION WHEN undefined_table THEN
+			NULL;	-- dropped meanwhile
+		END;
+	END LOOP;
+END
+$$;
+CREATE OR REPLACE FUNCTION queue._redrive_impl(queue_name text, quantity integer,
+									ids bigint[])
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+	lowest bigint;
+	r queue.registry;
+BEGIN
+	r := queue._lock_queue(queue_name);
+	IF quantity OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'quantity must be at least 1, not %', quantity
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE format(
+		'WITH moved AS ('
+		'  DELETE FROM queue.%1$I d WHERE d.id IN ('
+		'    SELECT id FROM queue.%1$I'
+		'     WHERE ($2::bigint[] IS NULL OR id = ANY ($2))'
+		'     ORDER BY id LIMIT $1 FOR UPDATE)'
+		'  RETURNING d.id, d.body, d.headers, d.enqueued_at, d.group_key,'
+		'            d.idempotency_key, d.priority) '
+		', back AS ('
+		'INSERT INTO queue.%2$I (id, body, headers, delivery_count, enqueued_at,'
+		'                        visible_at, group_key, idempotency_key, priority) '
+		'SELECT id, body, headers, 0,'
+		'       CASE WHEN $3::pg_catalog.interval IS NULL THEN enqueued_at ELSE now() END,'
+		'       now(), group_key, idempotency_key, priority FROM moved'
+		'  RETURNING id) '
+		'SELECT count(*), min(id) FROM back',
+		'dl_' || queue_name, 'q_' || queue_name)
+		INTO n, lowest USING quantity, ids, r.message_ttl;
+	/* with a message_ttl, a redriven message starts a new life (enqueued now) */
+	IF r.message_ttl IS NOT NULL AND n OPERATOR(pg_catalog.>) 0 THEN
+		PERFORM queue._note_expiry(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+								   now() OPERATOR(pg_catalog.+) r.message_ttl);
+	END IF;
+	PERFORM queue._count_visible(format('queue.%I', 'q_' || queue_name)::regclass::oid, n);
+	/* the messages keep their ids, which reads may have passed long ago */
+	IF lowest IS NOT NULL THEN
+		PERFORM queue._rewind(format('queue.%I', 'q_' || queue_name)::regclass::oid,
+							  lowest, true);
+	END IF;
+	RETURN n;
+END
+$$;
+CREATE OR REPLACE FUNCTION queue._revoke_impl(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r regrole;
+	p text;
+BEGIN
+	PERFORM queue._lock_queue(queue_name);
+	r := queue._grantee(queue_name, role, privilege);
+	IF r IS NULL THEN
+		RAISE EXCEPTION 'cannot revoke privileges on queue "%" from its owner', queue_name
+			USING ERRCODE = 'invalid_grant_operation',
+				  DETAIL = 'The tables of every queue belong to the owner of the extension.';
+	END IF;
+	DELETE FROM queue.grants g
+	 WHERE g.queue_name OPERATOR(pg_catalog.=) _revoke_impl.queue_name
+	   AND g.grantee OPERATOR(pg_catalog.=) r
+	   AND g.privilege OPERATOR(pg_catalog.=) _revoke_impl.privilege;
+	EXECUTE format('REVOKE ALL ON TABLE queue.%I, queue.%I, queue.%I, queue.%I, queue.%I FROM %s',
+				   'q_' || queue_name, 'dl_' || queue_name, 'a_' || queue_name,
+				   'k_' || queue_name, 'p_' || queue_name, r);
+	EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM %s',
+				   pg_catalog.pg_get_serial_sequence(format('queue.%I', 'q_' || queue_name), 'id'), r);
+	FOR p IN
+		SELECT g.privilege FROM queue.grants g
+		 WHERE g.queue_name OPERATOR(pg_catalog.=) _revoke_impl.queue_name
+		   AND g.grantee OPERATOR(pg_catalog.=) r
+	LOOP
+		PERFORM queue._grant_tables(queue_name, r, p);
+	END LOOP;
+	PERFORM queue._invalidate(queue_name);
+END
+$$;
+CREATE OR REPLACE FUNCTION queue.dead_letters(queue_name text, quantity integer DEFAULT 100)
+RETURNS TABLE (id bigint, body jsonb, headers jsonb, delivery_count integer,
+			   enqueued_at timestamptz, dead_at timestamptz, reason text,
+			   group_key text, idempotency_key text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM queue._check_access(queue_name, 'consume'::pg_catalog.text);
+	IF quantity IS NULL OR quantity OPERATOR(pg_catalog.<) 1
+	   OR quantity OPERATOR(pg_catalog.>) current_setting('queue.max_batch')::integer THEN
+		RAISE EXCEPTION 'quantity must be between 1 and %, not %',
+			current_setting('queue.max_batch'), coalesce(quantity::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The upper limit is the setting queue.max_batch.';
+	END IF;
+	RETURN QUERY EXECUTE format(
+		'SELECT id, body, headers, delivery_count, enqueued_at, dead_at, reason, '
+		'       group_key, idempotency_key '
+		'  FROM queue.%I ORDER BY id LIMIT $1', 'dl_' || queue_name)
+		USING quantity;
+END
+$$;
+CREATE OR REPLACE FUNCTION queue._worker_step(batch integer,
+	OUT dead_lettered bigint, OUT purged bigint, OUT forgotten bigint,
+	OUT failures_counted bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	dq record;
+	m record;
+	ids bigint[];
+	hdr bigint;
+	own_due timestamptz;
+	n bigint;
+	relid oid;
+	due boolean;
+	counted oid[] := '{}';
+	new_count integer;
+	added integer;
+	lowest bigint;
+	next_due timestamptz;
+BEGIN
+	dead_lettered := 0;
+	purged := 0;
+	forgotten := 0;
+	failures_counted := 0;
+
+	FOR r IN
+		SELECT f.relid, f.id, f.failures, f.at_least, q.queue_name, q.max_deliveries
+		  FROM queue._failed_deliveries(batch) f
+		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) f.relid
+		  JOIN queue.registry q
+		    ON c.relname OPERATOR(pg_catalog.=) ('q_' OPERATOR(pg_catalog.||) q.queue_name)::pg_catalog.name
+		   AND c.relnamespace OPERATOR(pg_catalog.=) 'queue'::pg_catalog.regnamespace
+	LOOP
+		BEGIN
+			/*
+			 * Not while the message is handed out to another consumer (its
+			 * receipt must stay valid) or locked by one (no waiting): then
+			 * the failure is counted in a later step.
+			 */
+			EXECUTE format(
+				'UPDATE queue.%1$I m'
+				'   SET delivery_count = GREATEST(m.delivery_count + $2, $3 + $2) '
+				'  FROM (SELECT id, delivery_count FROM queue.%1$I WHERE id = $1'
+				'          AND NOT (leased AND visible_at > clock_timestamp())'
+				'        FOR UPDATE SKIP LOCKED) old'
+				' WHERE m.id = old.id '
+				'RETURNING m.delivery_count, m.delivery_count - old.delivery_count',
+				'q_' || r.queue_name)
+				INTO new_count, added USING r.id, r.failures, r.at_least;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			IF n OPERATOR(pg_catalog.>) 0 THEN
+				failures_counted := failures_counted + added;
+			END IF;
+			/* it has now had its last delivery: sweep its queue */
+			IF n OPERATOR(pg_catalog.>) 0 AND r.max_deliveries OPERATOR(pg_catalog.>) 0
+			   AND new_count OPERATOR(pg_catalog.>=) r.max_deliveries THEN
+				counted := counted OPERATOR(pg_catalog.||) r.relid;
+			END IF;
+			IF n OPERATOR(pg_catalog.=) 0 THEN
+				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I WHERE id = $1)',
+							   'q_' || r.queue_name)
+					INTO due USING r.id;
+				IF due THEN
+					PERFORM queue._requeue_failure(r.relid, r.id, r.failures, r.at_least);
+				END IF;
+			END IF;
+		EXCEPTION WHEN undefined_table THEN
+			NULL;
+		END;
+	END LOOP;
+
+	/*
+	 * The queues that need something (src/schedule.c): all of them once a
+	 * minute and outside the background worker, otherwise those whose
+	 * sweep is due, whose housekeeping tables may hold rows, or on which
+	 * readers sleep.
+	 */
+	FOR dq IN
+		SELECT * FROM queue._due_queues(counted, queue._full_pass_due()) AS due_queue
+		 ORDER BY due_queue.queue_name
+	LOOP
+		BEGIN
+			/*
+			 * The options as they are now, with a new snapshot: the queue
+			 * may have been dropped, or dropped and made again with other
+			 * options and tables, since the step began.
+			 */
+			SELECT * INTO r FROM queue.registry q
+			 WHERE q.queue_name OPERATOR(pg_catalog.=) dq.queue_name;
+			CONTINUE WHEN NOT FOUND
+				OR pg_catalog.to_regclass(format('queue.%I', 'q_' || dq.queue_name))::oid
+				   IS DISTINCT FROM dq.relid;
+			relid := dq.relid;
+			IF r.max_deliveries OPERATOR(pg_catalog.>) 0
+			   AND (dq.due OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN
+				EXECUTE format(
+					'SELECT array_agg(id ORDER BY id) FROM ('
+					'  SELECT id FROM queue.%I'
+					'   WHERE delivery_count >= $1 AND visible_at <= clock_timestamp()'
+					'   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) s',
+					'q_' || r.queue_name)
+					INTO ids USING r.max_deliveries, batch;
+				n := queue._dead_letter(r.queue_name, r.dead_letter_queue, ids,
+					format('delivered %s times without an ack', r.max_deliveries));
+				lowest := ids[1];
+				IF n OPERATOR(pg_catalog.>) 0 THEN
+					dead_lettered := dead_lettered + n;
+					PERFORM queue._count_dead(relid, n);
+					/* groups limited: the next messages of their groups are free */
+					IF r.max_in_flight_per_group IS NOT NULL THEN
+						PERFORM queue._rewind(relid, lowest, false);
+					END IF;
+				END IF;
+				/*
+				 * What is left: last-chance deliveries still in flight come
+				 * due when their timeouts run out; rows skipped (locked, or
+				 * past the batch) are due at once.
+				 */
+				EXECUTE format('SELECT min(visible_at) FROM queue.%I WHERE delivery_count >= $1',
+							   'q_' || r.queue_name)
+					INTO next_due USING r.max_deliveries;
+				IF n OPERATOR(pg_catalog.>=) batch THEN
+					next_due := '-infinity'::pg_catalog.timestamptz;
+				END IF;
+				IF next_due IS NOT NULL THEN
+					PERFORM queue._sweep_at(relid, next_due);
+				END IF;
+			END IF;
+
+			/*
+			 * The tables below are empty for most queues: a table of no
+			 * pages (never written, or truncated by vacuum) is skipped
+			 * without planning a statement for it.
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'a_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I a WHERE a.id IN ('
+					'  SELECT id FROM queue.%1$I'
+					'   WHERE $1::interval IS NULL OR acked_at < clock_timestamp() - $1'
+					'   ORDER BY acked_at LIMIT $2)',
+					'a_' || r.queue_name)
+					USING r.retention, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				purged := purged + n;
+			END IF;
+
+			/*
+			 * Idempotency keys past the window; the age is checked again on
+			 * the row deleted, which a send may have claimed again meanwhile.
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'k_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I k WHERE k.key IN ('
+					'  SELECT key FROM queue.%1$I'
+					'   WHERE created_at < clock_timestamp() - $1'
+					'   ORDER BY created_at LIMIT $2)'
+					'  AND k.created_at < clock_timestamp() - $1',
+					'k_' || r.queue_name)
+					USING r.dedup_window, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				forgotten := forgotten + n;
+			END IF;
+
+			/* sequence numbers of producers silent for the window */
+			IF (dq.due OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0
+			   AND pg_catalog.pg_relation_size(format('queue.%I', 'p_' || r.queue_name))
+			   OPERATOR(pg_catalog.>) 0 THEN
+				EXECUTE format(
+					'DELETE FROM queue.%1$I p WHERE (p.producer, p.seq) IN ('
+					'  SELECT producer, seq FROM queue.%1$I'
+					'   WHERE producer IN (SELECT producer FROM queue.%1$I'
+					'                       GROUP BY producer'
+					'                      HAVING max(seen_at) < clock_timestamp() - $1)'
+					'   LIMIT $2)',
+					'p_' || r.queue_name)
+					USING r.dedup_window, batch;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				forgotten := forgotten + n;
+			END IF;
+
+			/*
+			 * Messages past the message_ttl, not in flight (a consumer may
+			 * still ack those), oldest first: to the dead letters with
+			 * reason 'expired' (or the dead-letter queue), or dropped.
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 32) OPERATOR(pg_catalog.<>) 0 THEN
+				hdr := queue._expiry_headers(relid);
+				IF r.message_ttl IS NULL AND hdr OPERATOR(pg_catalog.=) 0 THEN
+					PERFORM queue._expire_at(relid, NULL);
+				ELSE
+					EXECUTE format(
+						'SELECT array_agg(id ORDER BY id) FROM ('
+						'  SELECT id FROM queue.%I'
+						'   WHERE (enqueued_at <= clock_timestamp() - $1'
+						'          OR ($3 AND (headers ->> %L)::timestamptz <= clock_timestamp()))'
+						'     AND NOT (leased AND visible_at > clock_timestamp())'
+						'   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) s',
+						'q_' || r.queue_name, 'queue_expires_at')
+						INTO ids USING r.message_ttl, batch, hdr OPERATOR(pg_catalog.<>) 0;
+					n := 0;
+					IF ids IS NOT NULL AND r.drop_expired THEN
+						EXECUTE format('DELETE FROM queue.%I WHERE id = ANY ($1)',
+									   'q_' || r.queue_name) USING ids;
+						GET DIAGNOSTICS n = ROW_COUNT;
+						purged := purged + n;
+					ELSE
+						n := queue._dead_letter(r.queue_name, r.dead_letter_queue, ids,
+												'expired');
+					END IF;
+					IF n OPERATOR(pg_catalog.>) 0 AND NOT r.drop_expired THEN
+						dead_lettered := dead_lettered + n;
+						PERFORM queue._count_dead(relid, n);
+					END IF;
+					IF n OPERATOR(pg_catalog.>) 0 AND r.max_in_flight_per_group IS NOT NULL THEN
+						PERFORM queue._rewind(relid, ids[1], false);
+					END IF;
+					/*
+					 * Next: when the oldest message left expires (ids come in
+					 * about enqueued_at order), or the first own expiry (a
+					 * scan, which also tells when no message has one any
+					 * more); a full batch is looked at again at once,
+					 * expired messages still in flight in a second.  NULL
+					 * (nothing left to expire): not before the next send.
+					 */
+					IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.>=) batch THEN
+						next_due := '-infinity'::pg_catalog.timestamptz;
+					ELSE
+						next_due := NULL;
+						IF r.message_ttl IS NOT NULL THEN
+							EXECUTE format('SELECT min(enqueued_at) FROM ('
+										   '  SELECT enqueued_at FROM queue.%I ORDER BY id LIMIT 100) s',
+										   'q_' || r.queue_name)
+								INTO next_due;
+							next_due := next_due OPERATOR(pg_catalog.+) r.message_ttl;
+						END IF;
+						IF hdr OPERATOR(pg_catalog.<>) 0 THEN
+							EXECUTE format('SELECT min((headers ->> %L)::timestamptz), count(*) '
+										   '  FROM queue.%I WHERE headers ? %L',
+										   'queue_expires_at', 'q_' || r.queue_name,
+										   'queue_expires_at')
+								INTO own_due, n;
+							IF n OPERATOR(pg_catalog.=) 0 THEN
+								PERFORM queue._expiry_headers_clear(relid, hdr);
+							END IF;
+							next_due := LEAST(next_due, own_due);
+						END IF;
+						/* past: expired but in flight, look again in a second */
+						IF next_due OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() THEN
+							next_due := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '1 second';
+						END IF;
+					END IF;
+					PERFORM queue._expire_at(relid, next_due);
+				END IF;
+			END IF;
+
+			/* the counts of queue.stats and queue.metrics (src/measure.c) */
+			IF (dq.due OPERATOR(pg_catalog.&) 16) OPERATOR(pg_catalog.<>) 0 THEN
+				SELECT * INTO m FROM queue._count(r.queue_name);
+				PERFORM queue._set_measured(relid, m.ready, m.in_flight, m.delayed,
+											m.dead, m.archived, m.oldest_ready,
+											m.next_change, m.as_of);
+			END IF;
+
+			/*
+			 * A table left mostly free space by a held snapshot or a
+			 * backlog, now drained and vacuumed: rewrite it, which gives
+			 * the space back (its lock is waited for lock_timeout at most).
+			 */
+			IF (dq.due OPERATOR(pg_catalog.&) 8) OPERATOR(pg_catalog.<>) 0 THEN
+				EXECUTE format('CLUSTER queue.%I USING %I', 'q_' || r.queue_name,
+							   'qpk_' || r.queue_name);
+				RAISE LOG 'compacted the message table of queue "%"', r.queue_name;
+			END IF;
+
+			/* readers asleep while a delay or visibility timeout ran out */
+			IF (dq.due OPERATOR(pg_catalog.&) 4) OPERATOR(pg_catalog.<>) 0 THEN
+				EXECUTE format('SELECT EXISTS (SELECT 1 FROM queue.%I'
+							   ' WHERE visible_at <= clock_timestamp())',
+							   'q_' || r.queue_name)
+					INTO due;
+				IF due THEN
+					PERFORM queue._wake(relid);
+				END IF;
+			END IF;
+		EXCEPTION
+			WHEN undefined_table OR lock_not_available THEN
+				NULL;
+			WHEN OTHERS THEN
+				/* one queue's trouble must not stop the others' housekeeping */
+				RAISE WARNING 'worker step on queue "%" failed: %', r.queue_name, SQLERRM
+					USING ERRCODE = SQLSTATE;
+		END;
+	END LOOP;
+END
+$$;
+
+-- each managing function has its own C entry (queue_manage stays, for the
+-- SQL of 0.5.0 and before)
+CREATE OR REPLACE FUNCTION queue."alter"(
+	queue_name			text,
+	visibility_timeout	interval DEFAULT NULL,
+	max_deliveries		integer DEFAULT NULL,
+	retry_delay			interval DEFAULT NULL,
+	retry_delay_max		interval DEFAULT NULL,
+	dedup_window		interval DEFAULT NULL,
+	retention			interval DEFAULT NULL,
+	ordered				boolean DEFAULT NULL,
+	unlogged			boolean DEFAULT NULL,
+	max_in_flight_per_group integer DEFAULT NULL,
+	dead_letter_queue	text DEFAULT NULL,
+	message_ttl			interval DEFAULT NULL,
+	drop_expired		boolean DEFAULT NULL)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_alter';
+CREATE OR REPLACE FUNCTION queue."drop"(queue_name text, if_exists boolean DEFAULT false)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_drop';
+CREATE OR REPLACE FUNCTION queue.purge(queue_name text)
+RETURNS bigint
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_purge';
+CREATE OR REPLACE FUNCTION queue.pause(queue_name text)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_pause';
+CREATE OR REPLACE FUNCTION queue.resume(queue_name text)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_resume';
+CREATE OR REPLACE FUNCTION queue.redrive(queue_name text, quantity integer DEFAULT NULL,
+							  ids bigint[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_redrive';
+CREATE OR REPLACE FUNCTION queue."grant"(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_grant';
+CREATE OR REPLACE FUNCTION queue."revoke"(queue_name text, role name, privilege text)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_revoke';
+CREATE OR REPLACE FUNCTION queue.bind(topic text, queue_name text)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_bind';
+CREATE OR REPLACE FUNCTION queue.unbind(topic text, queue_name text)
+RETURNS boolean
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'queue_unbind';
 
 REVOKE EXECUTE ON FUNCTION
 	queue._placement_shard_check(bigint),
@@ -740,6 +1654,8 @@ COMMENT ON FUNCTION queue._wake(oid) IS
 'Internal: wake every long poll of a message table (worker, when messages came due).';
 COMMENT ON FUNCTION queue._depend_on_extension(regclass) IS
 'Internal: make a queue table depend on the extension, so that DROP EXTENSION sees it.';
+COMMENT ON FUNCTION queue._max_span() IS
+'Internal: the longest span of a queue option, 100 years (QUEUE_MAX_SPAN_YEARS in the library).';
 COMMENT ON FUNCTION queue._check_options(interval, integer, interval, interval, interval, interval) IS
 'Internal: raise 22023 for a bad queue option (create, alter).';
 COMMENT ON FUNCTION queue._lock_queue(text) IS

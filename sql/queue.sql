@@ -23,7 +23,7 @@ BEGIN
 	   (SELECT r.oid FROM pg_catalog.pg_roles r
 		 WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
 		RAISE EXCEPTION 'schema "queue" belongs to another role'
-			USING ERRCODE = '42501',
+			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Drop or rename the schema, then CREATE EXTENSION queue again.';
 	END IF;
 	/* nobody else may create objects in it, now or later */
@@ -34,7 +34,7 @@ BEGIN
 				  AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
 				  AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner) THEN
 		RAISE EXCEPTION 'other roles may create objects in schema "queue"'
-			USING ERRCODE = '42501',
+			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'REVOKE CREATE ON SCHEMA queue from them, then CREATE EXTENSION queue again.';
 	END IF;
 	IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c
@@ -64,16 +64,17 @@ BEGIN
 	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext o
 				   WHERE o.stxnamespace OPERATOR(pg_catalog.=) nsp) THEN
 		RAISE EXCEPTION 'schema "queue" is not empty'
-			USING ERRCODE = '55000',
+			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'CREATE EXTENSION queue needs the schema to itself.';
 	END IF;
 END
 $$;
 
 /*
- * The catalog: one row per queue.  Each queue also has three tables of its
+ * The catalog: one row per queue.  Each queue also has five tables of its
  * own, created by queue.create: queue.q_<name> (messages),
- * queue.dl_<name> (dead letters) and queue.a_<name> (archive).  Those are
+ * queue.dl_<name> (dead letters), queue.a_<name> (archive), queue.k_<name>
+ * (idempotency keys) and queue.p_<name> (producer sequence numbers).  Those are
  * not members of the extension, so pg_dump dumps them with their rows;
  * this table's rows are dumped through pg_extension_config_dump.
  */
@@ -236,6 +237,14 @@ LANGUAGE c VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'queue_depend_on_extension_sql';
 
+/* The longest span of an option, 100 years (QUEUE_MAX_SPAN_YEARS in
+ * src/queue.h, which the backoff of nack is capped at too). */
+CREATE FUNCTION queue._max_span()
+RETURNS interval
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'queue_max_span_sql';
+
 /* Options are checked here by queue.create and queue.alter alike. */
 CREATE FUNCTION queue._check_options(
 	visibility_timeout interval, max_deliveries integer,
@@ -248,33 +257,35 @@ AS $$
 BEGIN
 	IF visibility_timeout OPERATOR(pg_catalog.<) interval '0' THEN
 		RAISE EXCEPTION 'visibility_timeout must not be negative'
-			USING ERRCODE = '22023';
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF max_deliveries OPERATOR(pg_catalog.<) 0 THEN
 		RAISE EXCEPTION 'max_deliveries must not be negative (0 means never dead-letter)'
-			USING ERRCODE = '22023';
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF retry_delay OPERATOR(pg_catalog.<) interval '0' THEN
-		RAISE EXCEPTION 'retry_delay must not be negative' USING ERRCODE = '22023';
+		RAISE EXCEPTION 'retry_delay must not be negative' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF retry_delay_max OPERATOR(pg_catalog.<) interval '0' THEN
-		RAISE EXCEPTION 'retry_delay_max must not be negative' USING ERRCODE = '22023';
+		RAISE EXCEPTION 'retry_delay_max must not be negative' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF dedup_window OPERATOR(pg_catalog.<) interval '0' THEN
-		RAISE EXCEPTION 'dedup_window must not be negative' USING ERRCODE = '22023';
+		RAISE EXCEPTION 'dedup_window must not be negative' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF retention OPERATOR(pg_catalog.<) interval '0' THEN
-		RAISE EXCEPTION 'retention must not be negative' USING ERRCODE = '22023';
+		RAISE EXCEPTION 'retention must not be negative' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	/* the worker computes clock_timestamp() minus these: keep it in range */
-	IF visibility_timeout OPERATOR(pg_catalog.>) interval '100 years'
-	   OR retry_delay OPERATOR(pg_catalog.>) interval '100 years'
-	   OR retry_delay_max OPERATOR(pg_catalog.>) interval '100 years'
-	   OR dedup_window OPERATOR(pg_catalog.>) interval '100 years'
-	   OR retention OPERATOR(pg_catalog.>) interval '100 years' THEN
-		RAISE EXCEPTION 'queue options must not exceed 100 years'
-			USING ERRCODE = '22023',
-				  DETAIL = 'visibility_timeout, retry_delay, retry_delay_max, dedup_window and retention are at most 100 years.';
+	IF visibility_timeout OPERATOR(pg_catalog.>) queue._max_span()
+	   OR retry_delay OPERATOR(pg_catalog.>) queue._max_span()
+	   OR retry_delay_max OPERATOR(pg_catalog.>) queue._max_span()
+	   OR dedup_window OPERATOR(pg_catalog.>) queue._max_span()
+	   OR retention OPERATOR(pg_catalog.>) queue._max_span() THEN
+		RAISE EXCEPTION 'queue options must not exceed % years',
+			pg_catalog.date_part('year', queue._max_span())::integer
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('visibility_timeout, retry_delay, retry_delay_max, dedup_window and retention are at most %s years.',
+											 pg_catalog.date_part('year', queue._max_span())::integer);
 	END IF;
 END
 $$;
@@ -337,7 +348,7 @@ BEGIN
 	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO here;
 	IF owner IS DISTINCT FROM here AND node IS NOT NULL THEN
 		RAISE EXCEPTION '% "%" is not on this node', what, queue_name
-			USING ERRCODE = '55000',
+			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = format('queue.placement places it on node %s.', node),
 				  HINT = 'Call the queue functions on the coordinator, which sends each call to its queue''s node, or connect to that node.';
 	END IF;
@@ -354,7 +365,7 @@ AS $$
 BEGIN
 	IF queue._routed() THEN
 		RAISE EXCEPTION '% does not fan out across the nodes of a Citus cluster', what
-			USING ERRCODE = '0A000',
+			USING ERRCODE = 'feature_not_supported',
 				  DETAIL = 'Queues are placed on the nodes by queue.placement, and each node keeps its own bindings: a publish would reach only the queues of its own node.',
 				  HINT = 'Send to each queue instead: in one transaction on the coordinator, each send goes to its queue''s node and Citus commits them together.';
 	END IF;
@@ -385,7 +396,7 @@ BEGIN
 	   INTO placed_here USING shardid;
 	IF NOT placed_here THEN
 		RAISE EXCEPTION 'shard % of queue.placement cannot be moved, copied or split', shardid
-			USING ERRCODE = '0A000',
+			USING ERRCODE = 'feature_not_supported',
 				  DETAIL = 'It places queues on their node: their tables and messages stay where they are, and Citus would send their calls to a node without them.',
 				  HINT = 'Leave the colocation group of queue.placement out of rebalancing: rebalance other tables by name, with rebalance_table_shards(''table''). To give a node less work, create queues whose names place them elsewhere and drain the old ones.';
 	END IF;
@@ -417,7 +428,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM queue._not_here(queue_name);
 		RAISE EXCEPTION 'queue "%" does not exist', queue_name
-			USING ERRCODE = '42704';
+			USING ERRCODE = 'undefined_object';
 	END IF;
 	RETURN r;
 END
@@ -438,11 +449,12 @@ AS $$
 BEGIN
 	IF message_ttl OPERATOR(pg_catalog.<) interval '0' THEN
 		RAISE EXCEPTION 'message_ttl must not be negative'
-			USING ERRCODE = '22023', HINT = 'Use 0 for no ttl.';
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use 0 for no ttl.';
 	END IF;
-	IF message_ttl OPERATOR(pg_catalog.>) interval '100 years' THEN
-		RAISE EXCEPTION 'queue options must not exceed 100 years'
-			USING ERRCODE = '22023';
+	IF message_ttl OPERATOR(pg_catalog.>) queue._max_span() THEN
+		RAISE EXCEPTION 'queue options must not exceed % years',
+			pg_catalog.date_part('year', queue._max_span())::integer
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF message_ttl OPERATOR(pg_catalog.=) interval '0' THEN
 		RETURN NULL;
@@ -532,7 +544,7 @@ DECLARE
 BEGIN
 	IF max_in_flight_per_group OPERATOR(pg_catalog.<) 0 THEN
 		RAISE EXCEPTION 'max_in_flight_per_group must not be negative'
-			USING ERRCODE = '22023', HINT = 'Use 0 for no limit.';
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use 0 for no limit.';
 	END IF;
 	IF max_in_flight_per_group IS NOT NULL THEN
 		lim := CASE WHEN max_in_flight_per_group OPERATOR(pg_catalog.>) 0 THEN max_in_flight_per_group END;
@@ -540,13 +552,13 @@ BEGIN
 	IF ordered AND lim IS DISTINCT FROM 1 THEN
 		IF max_in_flight_per_group IS NOT NULL THEN
 			RAISE EXCEPTION 'an ordered queue has max_in_flight_per_group 1, not %',
-				max_in_flight_per_group USING ERRCODE = '22023';
+				max_in_flight_per_group USING ERRCODE = 'invalid_parameter_value';
 		END IF;
 		lim := 1;
 	ELSIF NOT ordered AND lim OPERATOR(pg_catalog.=) 1 THEN
 		IF max_in_flight_per_group IS NOT NULL THEN
 			RAISE EXCEPTION 'max_in_flight_per_group 1 is an ordered queue'
-				USING ERRCODE = '22023', HINT = 'Leave ordered out, or use ordered => true.';
+				USING ERRCODE = 'invalid_parameter_value', HINT = 'Leave ordered out, or use ordered => true.';
 		END IF;
 		/* alter(ordered => false) of an ordered queue: no limit left */
 		lim := NULL;
@@ -576,13 +588,13 @@ BEGIN
 	PERFORM queue._check_name(d, 'dead_letter_queue');
 	IF d OPERATOR(pg_catalog.=) queue_name THEN
 		RAISE EXCEPTION 'queue "%" cannot be its own dead-letter queue', queue_name
-			USING ERRCODE = '22023';
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	/* the queue's row is locked by now (create inserted it, alter locked it) */
 	PERFORM 1 FROM queue.registry r WHERE r.queue_name OPERATOR(pg_catalog.=) d FOR KEY SHARE;
 	IF NOT FOUND THEN
 		PERFORM queue._not_here(d, 'dead-letter queue');
-		RAISE EXCEPTION 'dead-letter queue "%" does not exist', d USING ERRCODE = '42704';
+		RAISE EXCEPTION 'dead-letter queue "%" does not exist', d USING ERRCODE = 'undefined_object';
 	END IF;
 	LOOP
 		SELECT r.dead_letter_queue INTO d FROM queue.registry r
@@ -591,7 +603,7 @@ BEGIN
 		hops := hops OPERATOR(pg_catalog.+) 1;
 		IF d OPERATOR(pg_catalog.=) queue_name OR hops OPERATOR(pg_catalog.>) 1000 THEN
 			RAISE EXCEPTION 'the dead letters of queue "%" would come back to it through "%"',
-				queue_name, dead_letter_queue USING ERRCODE = '22023';
+				queue_name, dead_letter_queue USING ERRCODE = 'invalid_parameter_value';
 		END IF;
 	END LOOP;
 	RETURN dead_letter_queue;
@@ -720,7 +732,7 @@ BEGIN
 			RETURN;
 		END IF;
 		RAISE EXCEPTION 'queue "%" already exists', queue_name
-			USING ERRCODE = '42710';
+			USING ERRCODE = 'duplicate_object';
 	END IF;
 
 	kind := CASE WHEN unlogged THEN 'UNLOGGED ' ELSE '' END;
@@ -912,7 +924,7 @@ BEGIN
 			INTO STRICT tab;
 		IF tab::boolean THEN
 			RAISE EXCEPTION 'cannot change "ordered" of queue "%" while it holds messages', queue_name
-				USING ERRCODE = '55000',
+				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  HINT = 'Drain or purge the queue first.';
 		END IF;
 	END IF;
@@ -969,7 +981,7 @@ CREATE FUNCTION queue."alter"(
 	drop_expired		boolean DEFAULT NULL)
 RETURNS void
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_alter';
 
 CREATE FUNCTION queue._drop_impl(queue_name text, if_exists boolean)
 RETURNS boolean
@@ -989,7 +1001,7 @@ BEGIN
 		END IF;
 		PERFORM queue._not_here(queue_name);
 		RAISE EXCEPTION 'queue "%" does not exist', queue_name
-			USING ERRCODE = '42704';
+			USING ERRCODE = 'undefined_object';
 	END IF;
 
 	SELECT r.queue_name INTO other FROM queue.registry r
@@ -997,7 +1009,7 @@ BEGIN
 	 ORDER BY r.queue_name LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'queue "%" is the dead-letter queue of queue "%"', queue_name, other
-			USING ERRCODE = '2BP01',
+			USING ERRCODE = 'dependent_objects_still_exist',
 				  HINT = format('Drop queue "%s" first, or queue.alter(%L, dead_letter_queue => '''').',
 								other, other);
 	END IF;
@@ -1017,7 +1029,7 @@ $$;
 CREATE FUNCTION queue."drop"(queue_name text, if_exists boolean DEFAULT false)
 RETURNS boolean
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_drop';
 
 CREATE FUNCTION queue._purge_impl(queue_name text)
 RETURNS bigint
@@ -1037,7 +1049,7 @@ $$;
 CREATE FUNCTION queue.purge(queue_name text)
 RETURNS bigint
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_purge';
 
 /*
  * Pause and resume (during an incident or a deploy): while a queue is
@@ -1067,7 +1079,7 @@ $$;
 CREATE FUNCTION queue.pause(queue_name text)
 RETURNS boolean
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_pause';
 
 CREATE FUNCTION queue._resume_impl(queue_name text)
 RETURNS boolean
@@ -1094,7 +1106,7 @@ $$;
 CREATE FUNCTION queue.resume(queue_name text)
 RETURNS boolean
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_resume';
 
 /* ---------------------------------------------------------------------
  * Producing, consuming, settling (C, the hot path)
@@ -1196,7 +1208,7 @@ BEGIN
 	   OR quantity OPERATOR(pg_catalog.>) current_setting('queue.max_batch')::integer THEN
 		RAISE EXCEPTION 'quantity must be between 1 and %, not %',
 			current_setting('queue.max_batch'), coalesce(quantity::text, 'NULL')
-			USING ERRCODE = '22023',
+			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'The upper limit is the setting queue.max_batch.';
 	END IF;
 	RETURN QUERY EXECUTE format(
@@ -1221,7 +1233,7 @@ BEGIN
 	r := queue._lock_queue(queue_name);
 	IF quantity OPERATOR(pg_catalog.<) 1 THEN
 		RAISE EXCEPTION 'quantity must be at least 1, not %', quantity
-			USING ERRCODE = '22023';
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	EXECUTE format(
 		'WITH moved AS ('
@@ -1260,7 +1272,7 @@ CREATE FUNCTION queue.redrive(queue_name text, quantity integer DEFAULT NULL,
 							  ids bigint[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_redrive';
 
 /* ---------------------------------------------------------------------
  * Observing
@@ -1336,7 +1348,7 @@ DECLARE
 	may_count boolean;
 BEGIN
 	IF exact IS NULL THEN
-		RAISE EXCEPTION 'exact must not be NULL' USING ERRCODE = '22004';
+		RAISE EXCEPTION 'exact must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	/*
 	 * One queue needs consume on it; all queues are those the caller may
@@ -1350,7 +1362,7 @@ BEGIN
 		IF NOT EXISTS (SELECT 1 FROM queue.queues r
 						WHERE r.queue_name OPERATOR(pg_catalog.=) which) THEN
 			PERFORM queue._not_here(which);
-			RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
+			RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = 'undefined_object';
 		END IF;
 	END IF;
 	FOR qname IN
@@ -1392,7 +1404,7 @@ BEGIN
 			/* dropped since the loop began */
 			IF which IS NOT NULL THEN
 				PERFORM queue._not_here(which);
-				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = '42704';
+				RAISE EXCEPTION 'queue "%" does not exist', which USING ERRCODE = 'undefined_object';
 			END IF;
 		END;
 	END LOOP;
@@ -1473,7 +1485,7 @@ DECLARE
 BEGIN
 	IF max_ready_age IS NULL OR max_xact_age IS NULL THEN
 		RAISE EXCEPTION 'max_ready_age and max_xact_age must not be NULL'
-			USING ERRCODE = '22004';
+			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 
 	/* the worker */
@@ -2015,7 +2027,7 @@ BEGIN
 			IF (dq.due OPERATOR(pg_catalog.&) 8) OPERATOR(pg_catalog.<>) 0 THEN
 				EXECUTE format('CLUSTER queue.%I USING %I', 'q_' || r.queue_name,
 							   'qpk_' || r.queue_name);
-				RAISE LOG 'queue: compacted the message table of queue "%"', r.queue_name;
+				RAISE LOG 'compacted the message table of queue "%"', r.queue_name;
 			END IF;
 
 			/* readers asleep while a delay or visibility timeout ran out */
@@ -2033,7 +2045,7 @@ BEGIN
 				NULL;
 			WHEN OTHERS THEN
 				/* one queue's trouble must not stop the others' housekeeping */
-				RAISE WARNING 'queue: worker step on queue "%" failed: %', r.queue_name, SQLERRM
+				RAISE WARNING 'worker step on queue "%" failed: %', r.queue_name, SQLERRM
 					USING ERRCODE = SQLSTATE;
 		END;
 	END LOOP;
@@ -2054,7 +2066,7 @@ CREATE VIEW queue.worker_status AS
 DO $$
 BEGIN
 	IF NOT queue._preloaded() THEN
-		RAISE WARNING 'queue: the background worker is not running'
+		RAISE WARNING 'the queue background worker is not running'
 			USING DETAIL = 'Dead-lettering of timed-out and rolled-back deliveries and retention need it.',
 				  HINT = 'Add queue to shared_preload_libraries and restart the server.';
 	ELSE
@@ -2086,7 +2098,7 @@ $$;
 CREATE FUNCTION queue.bind(topic text, queue_name text)
 RETURNS void
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_bind';
 
 CREATE FUNCTION queue._unbind_impl(topic text, queue_name text)
 RETURNS boolean
@@ -2106,7 +2118,7 @@ $$;
 CREATE FUNCTION queue.unbind(topic text, queue_name text)
 RETURNS boolean
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_unbind';
 
 /* Each bound queue gets its own copy, in the publisher's transaction. */
 /* The queues bound to a topic, once the caller holds send on each (42501
@@ -2192,18 +2204,18 @@ DECLARE
 BEGIN
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
 		RAISE EXCEPTION 'extension citus is not installed in this database'
-			USING ERRCODE = '55000',
+			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'On the coordinator: CREATE EXTENSION citus, add the worker nodes, CREATE EXTENSION queue, then call queue.citus_distribute().';
 	END IF;
 	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO coordinator;
 	IF NOT coordinator THEN
 		RAISE EXCEPTION 'queue.citus_distribute() runs on the coordinator'
-			USING ERRCODE = '55000';
+			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
 	IF pg_catalog.to_regclass('queue.placement') IS NULL THEN
 		IF EXISTS (SELECT 1 FROM queue.registry) THEN
 			RAISE EXCEPTION 'the coordinator holds queues'
-				USING ERRCODE = '55000',
+				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  DETAIL = 'Once queues are placed by name, calls of a queue go to the node its name places it on, which would not have these.',
 					  HINT = 'Drain and drop the coordinator''s queues first.';
 		END IF;
@@ -2226,7 +2238,7 @@ BEGIN
 		   INTO same USING colocate_with;
 		IF NOT coalesce(same, false) THEN
 			RAISE EXCEPTION 'queues are already placed, not colocated with %', colocate_with
-				USING ERRCODE = '55000',
+				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  HINT = 'Queues cannot move: drop them and queue.placement to place them anew.';
 		END IF;
 	END IF;
@@ -2287,7 +2299,7 @@ BEGIN
 	LOOP
 		IF NOT r.success THEN
 			RAISE EXCEPTION 'node %:% did not answer', r.nodename, r.nodeport
-				USING ERRCODE = '08000', DETAIL = r.result;
+				USING ERRCODE = 'connection_exception', DETAIL = r.result;
 		END IF;
 		node_name := r.nodename;
 		node_port := r.nodeport;
@@ -2434,14 +2446,14 @@ BEGIN
 	IF privilege IS NULL
 	   OR privilege OPERATOR(pg_catalog.<>) ALL (ARRAY['send', 'consume', 'manage']) THEN
 		RAISE EXCEPTION 'unknown queue privilege "%"', coalesce(privilege, 'NULL')
-			USING ERRCODE = '22023',
+			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'The privileges are send, consume and manage.';
 	END IF;
 	SELECT a.oid INTO r FROM pg_catalog.pg_roles a
 	 WHERE a.rolname OPERATOR(pg_catalog.=) role;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'role "%" does not exist', coalesce(role::text, 'NULL')
-			USING ERRCODE = '42704';
+			USING ERRCODE = 'undefined_object';
 	END IF;
 	IF r OPERATOR(pg_catalog.=)
 	   (SELECT c.relowner FROM pg_catalog.pg_class c
@@ -2493,7 +2505,7 @@ BEGIN
 	r := queue._grantee(queue_name, role, privilege);
 	IF r IS NULL THEN
 		RAISE EXCEPTION 'cannot revoke privileges on queue "%" from its owner', queue_name
-			USING ERRCODE = '0LP01',
+			USING ERRCODE = 'invalid_grant_operation',
 				  DETAIL = 'The tables of every queue belong to the owner of the extension.';
 	END IF;
 	DELETE FROM queue.grants g
@@ -2519,15 +2531,15 @@ $$;
 CREATE FUNCTION queue."grant"(queue_name text, role name, privilege text)
 RETURNS void
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_grant';
 
 CREATE FUNCTION queue."revoke"(queue_name text, role name, privilege text)
 RETURNS void
 LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'queue_manage';
+AS 'MODULE_PATHNAME', 'queue_revoke';
 
 /*
- * CREATE on schema queue is the right to create queues (API.md), but
+ * CREATE on schema queue is the right to create queues (README, Privileges), but
  * nobody other than the extension's owner (and superusers) may create
  * objects in the schema themselves: a function planted there could
  * overload one of the extension's and be called instead, by a caller or
@@ -2552,7 +2564,7 @@ BEGIN
 	FOR cmd IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands() LOOP
 		IF cmd.schema_name OPERATOR(pg_catalog.=) 'queue' THEN
 			RAISE EXCEPTION 'permission denied to create "%" in schema queue', cmd.object_identity
-				USING ERRCODE = '42501',
+				USING ERRCODE = 'insufficient_privilege',
 					  DETAIL = 'Only the owner of extension queue creates objects in its schema; CREATE on the schema is the right to create queues.',
 					  HINT = 'Create queues with queue.create().';
 		END IF;
@@ -2714,6 +2726,8 @@ COMMENT ON FUNCTION queue._wake(oid) IS
 'Internal: wake every long poll of a message table (worker, when messages came due).';
 COMMENT ON FUNCTION queue._depend_on_extension(regclass) IS
 'Internal: make a queue table depend on the extension, so that DROP EXTENSION sees it.';
+COMMENT ON FUNCTION queue._max_span() IS
+'Internal: the longest span of a queue option, 100 years (QUEUE_MAX_SPAN_YEARS in the library).';
 COMMENT ON FUNCTION queue._check_options(interval, integer, interval, interval, interval, interval) IS
 'Internal: raise 22023 for a bad queue option (create, alter).';
 COMMENT ON FUNCTION queue._lock_queue(text) IS

@@ -89,6 +89,16 @@ PG_FUNCTION_INFO_V1(queue_bound_queues);
 PG_FUNCTION_INFO_V1(queue_on_drop_owned);
 PG_FUNCTION_INFO_V1(queue_create);
 PG_FUNCTION_INFO_V1(queue_manage);
+PG_FUNCTION_INFO_V1(queue_alter);
+PG_FUNCTION_INFO_V1(queue_drop);
+PG_FUNCTION_INFO_V1(queue_purge);
+PG_FUNCTION_INFO_V1(queue_pause);
+PG_FUNCTION_INFO_V1(queue_resume);
+PG_FUNCTION_INFO_V1(queue_redrive);
+PG_FUNCTION_INFO_V1(queue_grant);
+PG_FUNCTION_INFO_V1(queue_revoke);
+PG_FUNCTION_INFO_V1(queue_bind);
+PG_FUNCTION_INFO_V1(queue_unbind);
 
 static const char *const privilege_names[] = {"send", "consume", "manage"};
 #define PRIV_BIT(p)		(1 << (p))
@@ -143,25 +153,6 @@ static Oid
 queue_namespace(void)
 {
 	return get_namespace_oid("queue", false);
-}
-
-/*
- * queue_table_oid
- *		The OID of queue.q_<name>, or InvalidOid when there is no such queue.
- */
-static Oid
-queue_table_oid(const char *name)
-{
-	char		relname[NAMEDATALEN];
-
-	Oid			relid;
-
-	snprintf(relname, sizeof(relname), "q_%s", name);
-	relid = get_relname_relid(relname, queue_namespace());
-	/* only a table: never an index or sequence of an older naming */
-	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
-		return InvalidOid;
-	return relid;
 }
 
 /*
@@ -655,7 +646,12 @@ queue_create(PG_FUNCTION_ARGS)
 	AclResult	result;
 
 	(void) queue_name_arg(fcinfo, 0);
+	/* pg_namespace_aclcheck is gone in PostgreSQL 16 */
+#if PG_VERSION_NUM >= 160000
+	result = object_aclcheck(NamespaceRelationId, queue_namespace(), caller, ACL_CREATE);
+#else
 	result = pg_namespace_aclcheck(queue_namespace(), caller, ACL_CREATE);
+#endif
 	if (result != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -671,58 +667,142 @@ queue_create(PG_FUNCTION_ARGS)
  * The managing functions: alter, drop, purge, redrive, grant, revoke (the
  * queue is their first argument), bind and unbind (their second).
  */
+/* The managing functions: each has its C entry, which calls manage() */
+typedef enum ManagedKind
+{
+	MANAGE_ALTER,
+	MANAGE_DROP,
+	MANAGE_PURGE,
+	MANAGE_PAUSE,
+	MANAGE_RESUME,
+	MANAGE_REDRIVE,
+	MANAGE_GRANT,
+	MANAGE_REVOKE,
+	MANAGE_BIND,
+	MANAGE_UNBIND
+} ManagedKind;
+
 typedef struct ManagedFunction
 {
-	const char *name;
-	const char *impl;
-	int			queue_arg;
+	const char *name;			/* the SQL function's */
+	const char *impl;			/* what runs as the owner */
+	int			queue_arg;		/* which argument names the queue */
 } ManagedFunction;
 
 static const ManagedFunction managed_functions[] = {
-	{"alter", "_alter_impl", 0},
-	{"drop", "_drop_impl", 0},
-	{"purge", "_purge_impl", 0},
-	{"pause", "_pause_impl", 0},
-	{"resume", "_resume_impl", 0},
-	{"redrive", "_redrive_impl", 0},
-	{"grant", "_grant_impl", 0},
-	{"revoke", "_revoke_impl", 0},
-	{"bind", "_bind_impl", 1},
-	{"unbind", "_unbind_impl", 1},
+	[MANAGE_ALTER] = {"alter", "_alter_impl", 0},
+	[MANAGE_DROP] = {"drop", "_drop_impl", 0},
+	[MANAGE_PURGE] = {"purge", "_purge_impl", 0},
+	[MANAGE_PAUSE] = {"pause", "_pause_impl", 0},
+	[MANAGE_RESUME] = {"resume", "_resume_impl", 0},
+	[MANAGE_REDRIVE] = {"redrive", "_redrive_impl", 0},
+	[MANAGE_GRANT] = {"grant", "_grant_impl", 0},
+	[MANAGE_REVOKE] = {"revoke", "_revoke_impl", 0},
+	[MANAGE_BIND] = {"bind", "_bind_impl", 1},
+	[MANAGE_UNBIND] = {"unbind", "_unbind_impl", 1},
 };
 
 /*
- * queue_manage
- *		The C entry of every managing function: which one it is comes from
- *		the name of the function called.  Checks that the queue exists and
- *		that the caller manages it, then runs queue._<name>_impl as the
+ * manage
+ *		What every managing function does: check that the queue exists and
+ *		that the caller manages it, then run queue._<name>_impl as the
  *		extension's owner.
+ */
+static Datum
+manage(FunctionCallInfo fcinfo, ManagedKind kind)
+{
+	const ManagedFunction *fn = &managed_functions[kind];
+	char	   *name = queue_name_arg(fcinfo, fn->queue_arg);
+
+	if (!OidIsValid(queue_table_oid(name)))
+	{
+		/* drop(if_exists => true) of a missing queue */
+		if (kind == MANAGE_DROP && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
+			PG_RETURN_BOOL(false);
+		queue_report_missing(name);
+	}
+	queue_require(queue_lookup(name), QPRIV_MANAGE);
+	if (kind == MANAGE_ALTER && PG_NARGS() > ALTER_DEAD_LETTER_QUEUE_ARG)
+		require_dead_letter_queue(fcinfo, ALTER_DEAD_LETTER_QUEUE_ARG);
+	return call_as_owner(fcinfo, fn->impl, InvalidOid, (Datum) 0);
+}
+
+Datum
+queue_alter(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_ALTER);
+}
+
+Datum
+queue_drop(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_DROP);
+}
+
+Datum
+queue_purge(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_PURGE);
+}
+
+Datum
+queue_pause(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_PAUSE);
+}
+
+Datum
+queue_resume(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_RESUME);
+}
+
+Datum
+queue_redrive(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_REDRIVE);
+}
+
+Datum
+queue_grant(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_GRANT);
+}
+
+Datum
+queue_revoke(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_REVOKE);
+}
+
+Datum
+queue_bind(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_BIND);
+}
+
+Datum
+queue_unbind(PG_FUNCTION_ARGS)
+{
+	return manage(fcinfo, MANAGE_UNBIND);
+}
+
+/*
+ * queue_manage
+ *		The one C entry of every managing function in the SQL of 0.5.0 and
+ *		before (until ALTER EXTENSION UPDATE), which tells them apart by the
+ *		name of the function called.
  */
 Datum
 queue_manage(PG_FUNCTION_ARGS)
 {
 	char	   *fname = get_func_name(fcinfo->flinfo->fn_oid);
-	const ManagedFunction *fn = NULL;
-	char	   *name;
 	int			i;
 
 	for (i = 0; i < lengthof(managed_functions); i++)
 		if (fname != NULL && strcmp(fname, managed_functions[i].name) == 0)
-			fn = &managed_functions[i];
-	if (fn == NULL)
-		elog(ERROR, "queue_manage called as unknown function \"%s\"",
-			 fname ? fname : "?");
-
-	name = queue_name_arg(fcinfo, fn->queue_arg);
-	if (!OidIsValid(queue_table_oid(name)))
-	{
-		/* drop(if_exists => true) of a missing queue */
-		if (strcmp(fn->name, "drop") == 0 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
-			PG_RETURN_BOOL(false);
-		queue_report_missing(name);
-	}
-	queue_require(queue_lookup(name), QPRIV_MANAGE);
-	if (strcmp(fn->name, "alter") == 0 && PG_NARGS() > ALTER_DEAD_LETTER_QUEUE_ARG)
-		require_dead_letter_queue(fcinfo, ALTER_DEAD_LETTER_QUEUE_ARG);
-	return call_as_owner(fcinfo, fn->impl, InvalidOid, (Datum) 0);
+			return manage(fcinfo, (ManagedKind) i);
+	elog(ERROR, "queue_manage called as unknown function \"%s\"",
+		 fname ? fname : "?");
+	return (Datum) 0;			/* keep the compiler quiet */
 }

@@ -247,7 +247,7 @@ journal_load_file(const char *path)
 								  entries[i].count);
 		pfree(entries);
 		ereport(LOG,
-				(errmsg("queue: %u deliveries of transactions interrupted by a crash recovered from \"%s\"",
+				(errmsg("%u deliveries of transactions interrupted by a crash recovered from \"%s\"",
 						header.nentries, path)));
 	}
 	CloseTransientFile(fd);

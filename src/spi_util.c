@@ -85,10 +85,34 @@ queue_spi_init(void)
  * cache never sees the path change.  An error pops the path and restores
  * the identity at abort.
  */
+/*
+ * The one place that depends on PostgreSQL 15/16's namespace.c:
+ * PushOverrideSearchPath is gone in 17, where the path would be pinned
+ * with NewGUCNestLevel and set_config_option("search_path", "pg_catalog,
+ * pg_temp", ..., GUC_ACTION_SAVE) here, and AtEOXact_GUC in unpin (and a
+ * GUC save and restore per call to measure on the hot path).
+ */
+#if PG_VERSION_NUM >= 170000
+#error "queue: pin_search_path needs a PostgreSQL 17 implementation (see spi_util.c)"
+#endif
+
+static void
+pin_search_path(void)
+{
+	OverrideSearchPath pinned = {NIL, true, false, 0};
+
+	PushOverrideSearchPath(&pinned);
+}
+
+static void
+unpin_search_path(void)
+{
+	PopOverrideSearchPath();
+}
+
 void
 queue_spi_connect(void)
 {
-	OverrideSearchPath pinned = {NIL, true, false, 0};
 	SavedUser  *saved;
 	int			rc;
 
@@ -104,7 +128,7 @@ queue_spi_connect(void)
 	SetUserIdAndSecContext(queue_extension_owner(),
 						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	PushOverrideSearchPath(&pinned);
+	pin_search_path();
 }
 
 void
@@ -113,7 +137,7 @@ queue_spi_finish(void)
 	int			rc;
 
 	Assert(nsaved > 0);
-	PopOverrideSearchPath();
+	unpin_search_path();
 	nsaved--;
 	SetUserIdAndSecContext(saved_users[nsaved].userid,
 						   saved_users[nsaved].sec_context);
@@ -135,6 +159,6 @@ queue_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls,
 	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
 
 	if (rc != expected)
-		elog(ERROR, "queue: %s failed: %s", what, SPI_result_code_string(rc));
+		elog(ERROR, "%s failed: %s", what, SPI_result_code_string(rc));
 	return (int) SPI_processed;
 }

@@ -68,6 +68,20 @@
 /* seconds before a database without the extension is probed again */
 #define PROBE_INTERVAL 60
 
+/* the launcher looks for databases to serve at least this often (ms) */
+#define LAUNCHER_NAP_MS 10000
+
+/* seconds a database's worker stays away after DROP DATABASE and the like
+ * asked it to leave */
+#define RELEASE_PAUSE_SECS 10
+
+/* how long a step waits for a queue's table lock before it leaves that
+ * queue to the next step (DDL wins over the worker) */
+#define STEP_LOCK_TIMEOUT "50ms"
+
+/* bytes of the last failed step's message kept for queue.worker_status */
+#define LAST_ERROR_LEN 128
+
 typedef struct WorkerSlot
 {
 	Oid			dbid;			/* InvalidOid: free */
@@ -81,7 +95,7 @@ typedef struct WorkerSlot
 	int64		purged;
 	int64		forgotten;
 	int64		failures_counted;
-	char		last_error[128];
+	char		last_error[LAST_ERROR_LEN];
 } WorkerSlot;
 
 typedef struct WorkerShared
@@ -382,7 +396,7 @@ queue_launcher_main(Datum main_arg)
 		launcher_scan(rescan);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10 * 1000L, PG_WAIT_EXTENSION);
+						 LAUNCHER_NAP_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 
@@ -414,7 +428,7 @@ queue_worker_release_database(const char *dbname)
 	slot = slot_for(dbid, false);
 	if (slot)
 	{
-		slot->paused_until = GetCurrentTimestamp() + 10 * USECS_PER_SEC;
+		slot->paused_until = GetCurrentTimestamp() + RELEASE_PAUSE_SECS * USECS_PER_SEC;
 		pid = slot->pid;
 	}
 	SpinLockRelease(&worker_shared->mutex);
@@ -560,14 +574,14 @@ worker_step(WorkerSlot *slot)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "queue worker: SPI_connect failed");
+		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "queue worker step");
 
 	rc = SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'queue'",
 					 true, 1);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "queue worker: extension lookup failed: %s",
+		elog(ERROR, "lookup of extension queue failed: %s",
 			 SPI_result_code_string(rc));
 	has_extension = (SPI_processed > 0);
 
@@ -583,8 +597,8 @@ worker_step(WorkerSlot *slot)
 		 * until the next step instead of holding the DDL up (or
 		 * deadlocking with it).
 		 */
-		if (SPI_execute("SET LOCAL lock_timeout = '50ms'", false, 0) != SPI_OK_UTILITY)
-			elog(ERROR, "queue worker: could not set lock_timeout");
+		if (SPI_execute("SET LOCAL lock_timeout = '" STEP_LOCK_TIMEOUT "'", false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not set lock_timeout");
 
 		args[0] = Int32GetDatum(queue_worker_batch);
 		/* visit only the queues that need it (schedule.c) */
@@ -594,7 +608,7 @@ worker_step(WorkerSlot *slot)
 								   1, argtypes, args, NULL, false, 1);
 		queue_in_worker_step = false;
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "queue worker: step failed: %s", SPI_result_code_string(rc));
+			elog(ERROR, "queue._worker_step failed: %s", SPI_result_code_string(rc));
 
 		SpinLockAcquire(&worker_shared->mutex);
 		slot->dead_lettered += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
@@ -699,10 +713,15 @@ queue_worker_main(Datum main_arg)
 			edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
+			/* reported once, here, with the error's SQLSTATE, detail and context */
 			ereport(LOG,
-					(errmsg("queue worker: step failed: %s", edata->message)));
+					(errcode(edata->sqlerrcode),
+					 errmsg("queue worker: step failed: %s", edata->message),
+					 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+					 edata->context ? errcontext("%s", edata->context) : 0));
 			SpinLockAcquire(&worker_shared->mutex);
-			strlcpy(slot->last_error, edata->message, sizeof(slot->last_error));
+			snprintf(slot->last_error, sizeof(slot->last_error), "SQLSTATE %s: %s",
+					 unpack_sql_state(edata->sqlerrcode), edata->message);
 			SpinLockRelease(&worker_shared->mutex);
 			FreeErrorData(edata);
 			pgstat_report_activity(STATE_IDLE, NULL);

@@ -1466,7 +1466,7 @@ sub run
 		{
 			$werr{$1}++ if $l =~ /queue worker: step failed: (.*)/;
 			# since one queue's failure warns and no longer stops the step
-			$werr{"on queue $1: $2"}++ if $l =~ /queue: worker step on queue "([^"]*)" failed: (.*)/;
+			$werr{"on queue $1: $2"}++ if $l =~ /worker step on queue "([^"]*)" failed: (.*)/;
 		}
 		for my $m (sort keys %werr)
 		{

@@ -782,6 +782,7 @@ SELECT results_eq($$
 		('queue._count(text)'),
 		('queue._group_limit(boolean,integer,integer)'),
 		('queue._health(interval,interval)'),
+		('queue._max_span()'),
 		('queue._may_see(text)'),
 		('queue._measured(oid)'),
 		('queue._not_here(text,text)'),

@@ -64,7 +64,7 @@ for my $k (1 .. 3)
 		"after crash $k the row is as before the read (the increment rolled back)");
 }
 like(slurp_file($node->logfile, $logpos),
-	qr/queue: 1 deliveries of transactions interrupted by a crash recovered/,
+	qr/1 deliveries of transactions interrupted by a crash recovered/,
 	'the restart recovered the interrupted delivery from the journal');
 
 # three crashes: it is not handed out a fourth time; the worker moves it
