@@ -664,10 +664,10 @@ queue_create(PG_FUNCTION_ARGS)
 }
 
 /*
- * The managing functions: alter, drop, purge, redrive, grant, revoke (the
- * queue is their first argument), bind and unbind (their second).
+ * The managing functions: alter, drop, purge, pause, resume, redrive,
+ * grant, revoke (the queue is their first argument), bind and unbind (their
+ * second).  Each has its C entry, which calls manage().
  */
-/* The managing functions: each has its C entry, which calls manage() */
 typedef enum ManagedKind
 {
 	MANAGE_ALTER,
