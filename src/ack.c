@@ -118,6 +118,22 @@ ack_direct(QueueEntry *entry, int64 *ids, int nids, int32 receipt,
 }
 
 /*
+ * after_ack
+ *		What n acked messages (the lowest id first_id) leave to be done:
+ *		count them, let the worker apply the retention to the archive, and
+ *		let the next messages of their groups go (ordered queues).
+ */
+static void
+after_ack(QueueEntry *entry, int64 n, int64 first_id)
+{
+	queue_count_acked(entry->relid, n);
+	if (n > 0 && entry->has_retention)
+		queue_housekeeping(entry->relid, 1);
+	if (n > 0 && entry->group_limit > 0)
+		queue_note_rewind(entry->relid, first_id, false);
+}
+
+/*
  * queue.ack(queue_name, id, receipt) RETURNS boolean
  */
 Datum
@@ -145,14 +161,7 @@ queue_ack(PG_FUNCTION_ARGS)
 						   "ack");
 		queue_spi_finish();
 	}
-	queue_count_acked(entry->relid, n);
-	/* the worker applies the retention to the archive */
-	if (n > 0 && entry->has_retention)
-		queue_housekeeping(entry->relid, 1);
-	/* groups limited (ordered queues): the next message of its group may be free now */
-	if (n > 0 && entry->group_limit > 0)
-		queue_note_rewind(entry->relid, id, false);
-
+	after_ack(entry, n, id);
 	PG_RETURN_BOOL(n > 0);
 }
 
@@ -235,13 +244,7 @@ queue_ack_array(PG_FUNCTION_ARGS)
 							"ack");
 		queue_spi_finish();
 	}
-	queue_count_acked(entry->relid, n);
-	/* the worker applies the retention to the archive */
-	if (n > 0 && entry->has_retention)
-		queue_housekeeping(entry->relid, 1);
-	/* groups limited (ordered queues): the next messages of their groups may be free now */
-	if (n > 0 && entry->group_limit > 0)
-		queue_note_rewind(entry->relid, ids[0], false);
+	after_ack(entry, n, nids > 0 ? ids[0] : 0);
 
 	PG_RETURN_INT64(n);
 }

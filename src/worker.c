@@ -298,6 +298,25 @@ start_worker(LaunchedWorker *lw)
 }
 
 /*
+ * still_running
+ *		Between two rounds of the launcher or a worker: serve interrupts and
+ *		a configuration reload; false once shutdown was asked for.
+ */
+static bool
+still_running(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (ShutdownRequestPending)
+		return false;
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+	return true;
+}
+
+/*
  * launcher_scan
  *		Start a worker for every database that needs one and has none.
  */
@@ -379,14 +398,8 @@ queue_launcher_main(Datum main_arg)
 	{
 		bool		rescan;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ShutdownRequestPending)
+		if (!still_running())
 			break;
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
 
 		SpinLockAcquire(&worker_shared->mutex);
 		rescan = worker_shared->rescan;
@@ -687,14 +700,8 @@ queue_worker_main(Datum main_arg)
 	{
 		bool		keep_going = true;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ShutdownRequestPending)
+		if (!still_running())
 			break;
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
 
 		/*
 		 * An error in a step (a queue dropped or locked under us, say) is
