@@ -10,6 +10,8 @@
  * dead letters once it has been delivered max_deliveries times.  extend is
  * the consumer's heartbeat.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -268,7 +270,7 @@ interval_usecs(const Interval *span)
  *		jitter of up to a quarter so that messages that failed together do
  *		not all come back at the same instant.
  */
-Interval *
+static Interval *
 queue_backoff(QueueEntry *entry, int32 delivery_count)
 {
 	double		base = interval_usecs(&entry->retry_delay);

@@ -51,6 +51,8 @@
  * the rows through pg_extension_config_dump, the anchor with the
  * sequence.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -15,6 +15,8 @@
  * dependency on the extension: DROP EXTENSION queue then refuses while
  * queues exist, and DROP EXTENSION queue CASCADE drops them with it.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

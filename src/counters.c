@@ -34,6 +34,8 @@
  * and whether its archive, key or producer tables may hold rows, for the
  * worker's scheduling (schedule.c).
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -30,6 +30,8 @@
  * read or the worker.  Failures already counted here but not yet in a row,
  * and the prepared-transaction ring, are lost at a crash.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -16,6 +16,8 @@
  * also toast, WAL-log and take predicate locks), and the three indexes are
  * maintained here; a table with any other index goes the SQL way.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -41,6 +41,8 @@
  * next step) loses, and what a crash of the operating system loses, is
  * counted no better than before.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -22,6 +22,8 @@
  * the worker at most about 1% of its time per queue however big the
  * queue.  An idle empty queue is never measured again.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

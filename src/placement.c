@@ -36,7 +36,7 @@
  * The hooks are installed only when Citus is in shared_preload_libraries
  * (it must come first there), so that a server without Citus pays nothing.
  *
- * Portions Copyright (c) 2026, the queue authors
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
  *
  *-------------------------------------------------------------------------
  */
@@ -71,7 +71,7 @@
 PG_FUNCTION_INFO_V1(queue_run_here);
 
 /* Citus is in shared_preload_libraries, so the hooks are installed */
-bool		queue_citus_loaded = false;
+static bool queue_citus_loaded = false;
 
 static planner_hook_type prev_planner = NULL;
 static object_access_hook_type prev_object_access = NULL;

@@ -12,6 +12,8 @@
  * rebuilt on the next call, never inside the callback, which may run while
  * one of them executes.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -52,6 +52,8 @@
  * crash-safe or needs to be: after a restart every position is 0, and the
  * first read walks once from the start.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

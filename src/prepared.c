@@ -26,6 +26,8 @@
  * statement.  When the table is full (or after a restart, which loses it),
  * the worker's step still wakes the sleepers, as before.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -7,6 +7,8 @@
  * (the *_total counters, failed deliveries) and the background worker need
  * shared_preload_libraries = 'queue'.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

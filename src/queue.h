@@ -11,6 +11,8 @@
  * directly (direct.c), or else runs SPI plans prepared once per backend and
  * queue (plan_cache.c).  DESIGN.md describes the whole.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef QUEUE_H
@@ -240,7 +242,6 @@ extern void queue_position_set_frozen_flag(pg_atomic_uint32 *flag);
 extern QueuePosition *queue_position_slot(Oid relid, bool create);
 extern int	queue_sending_begin(Oid relid);
 extern void queue_sending_id(Oid relid, int64 id);
-extern int64 queue_next_id(QueueEntry *entry);
 extern void queue_sending_end(int handle);
 extern void queue_sending_abort(int nest_level);
 extern void queue_position_rewind(Oid relid, int64 id, bool with_head);
@@ -319,7 +320,6 @@ extern void queue_wait_sleep(Oid relid, long timeout_ms);
 extern void queue_wait_end(Oid relid);
 
 /* placement.c */
-extern bool queue_citus_loaded;
 extern void queue_placement_init(void);
 extern void queue_report_missing(const char *name) pg_attribute_noreturn();
 extern void queue_report_missing_as(const char *name, const char *what) pg_attribute_noreturn();
@@ -348,6 +348,5 @@ extern int	queue_compact_min_size;
 extern int	queue_compact_max_live;
 
 /* ack.c */
-extern Interval *queue_backoff(QueueEntry *entry, int32 delivery_count);
 
 #endif							/* QUEUE_H */

@@ -15,6 +15,8 @@
  * transaction is changing or has locked is skipped, as SKIP LOCKED would,
  * and no separate row lock is taken before the update.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

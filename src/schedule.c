@@ -27,6 +27,8 @@
  * locks, so that a pass over thousands of queues does not fill the lock
  * table.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -7,6 +7,8 @@
  * the caller's transaction: the message is invisible to readers until the
  * caller commits and gone if it rolls back (the transactional outbox).
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,6 +37,8 @@
 
 PG_FUNCTION_INFO_V1(queue_send);
 PG_FUNCTION_INFO_V1(queue_send_batch);
+
+static int64 queue_next_id(QueueEntry *entry);
 
 /* One message to insert directly */
 typedef struct NewMessage
@@ -179,7 +183,7 @@ insert_messages(QueueEntry *entry, DirectTable *dt, const NewMessage *msgs,
  *		without a privilege check of its own, told to the read position
  *		(between queue_sending_begin and queue_sending_end).
  */
-int64
+static int64
 queue_next_id(QueueEntry *entry)
 {
 	int64		id = nextval_internal(entry->seqid, false);

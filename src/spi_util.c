@@ -3,6 +3,8 @@
  * spi_util.c
  *		One place that runs SPI and checks what it returned.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

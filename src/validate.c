@@ -6,6 +6,8 @@
  * Every check raises SQLSTATE 22023 (invalid_parameter_value) with a
  * message naming the argument and the rule, before anything is written.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -27,6 +27,8 @@
  * sleepers of several queues share a slot, every wakeup is a broadcast, so
  * that none is lost on a sleeper of the wrong queue.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -25,6 +25,8 @@
  * reload their settings on SIGHUP and exit on SIGTERM; the postmaster
  * restarts the launcher after a crash, and the launcher restarts workers.
  *
+ * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
