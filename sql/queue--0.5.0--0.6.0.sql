@@ -586,7 +586,8 @@ BEGIN
 	command := pg_catalog.format('SELECT coalesce(pg_catalog.json_agg(x), ''[]'') FROM (%s) x',
 								 command);
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
-		node_name := pg_catalog.current_setting('listen_addresses');
+		/* this server: its address, or localhost over a Unix socket */
+		node_name := coalesce(pg_catalog.host(pg_catalog.inet_server_addr()), 'localhost');
 		node_port := pg_catalog.current_setting('port')::integer;
 		EXECUTE command INTO result;
 		RETURN NEXT;
