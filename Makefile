@@ -6,8 +6,14 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" queue.control)
 MODULE_big = queue
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# The install script and the update scripts into this version are built
+# from sql/ by tools/assemble (DESIGN.md, "The SQL sources"); the scripts
+# of released versions are kept as they were released.
+UPDATES = $(wildcard sql/updates/*--$(EXTVERSION).sql)
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
+	$(patsubst sql/updates/%.sql,sql/$(EXTENSION)--%.sql,$(UPDATES))
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+SQL_PARTS = sql/functions.sql $(wildcard sql/functions/*.sql) sql/views.sql
 
 # pg_regress suites: test/sql/NAME.sql, expected output in ./expected/NAME.out
 REGRESS = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
@@ -34,9 +40,11 @@ include $(PGXS)
 # PGXS does not track headers
 $(OBJS): src/queue.h
 
-# One source for the install script (as pgvector does)
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
-	cp $< $@
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql $(SQL_PARTS) tools/assemble
+	tools/assemble $< > $@.tmp && mv $@.tmp $@
+
+sql/$(EXTENSION)--%--$(EXTVERSION).sql: sql/updates/%--$(EXTVERSION).sql $(SQL_PARTS) tools/assemble
+	tools/assemble --replace $< > $@.tmp && mv $@.tmp $@
 
 .PHONY: pgtap bench bench-report demo test-all
 

@@ -1,6 +1,6 @@
 -- test/pgtap/comments.sql -- every function of schema queue explains itself
--- in \df+ queue.*: each has a COMMENT ON FUNCTION (sql/queue.sql ends with
--- them), the API's in plain words, the internal ones (name starting with
+-- in \df+ queue.*: each has a COMMENT ON FUNCTION (its file in sql/functions/
+-- has it), the API's in plain words, the internal ones (name starting with
 -- '_') marked Internal.
 --
 -- Run: pg_prove -h HOST -p PORT -U USER -d DB test/pgtap/comments.sql

@@ -1,4 +1,4 @@
-# Upgrade: databases made with queue 0.1.0, 0.2.0, 0.3.0, 0.4.0 and 0.5.0, with
+# Upgrade: databases made with queue 0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0 and 0.6.0, with
 # queues holding messages, are updated with ALTER EXTENSION queue UPDATE.
 # Afterwards each must have exactly the objects of a fresh install of the
 # current version (functions with their bodies, settings, volatility,
@@ -27,7 +27,7 @@ $node->safe_psql('fresh', 'CREATE EXTENSION queue');
 $node->safe_psql('fresh', q{SELECT queue.create('orders', retention => '1 day')});
 $node->safe_psql('postgres', 'CREATE ROLE producer; CREATE ROLE stranger;');
 
-foreach my $from ('0.1.0', '0.2.0', '0.3.0', '0.4.0', '0.5.0')
+foreach my $from ('0.1.0', '0.2.0', '0.3.0', '0.4.0', '0.5.0', '0.6.0')
 {
 	$node->safe_psql('postgres', 'CREATE DATABASE old');
 
