@@ -418,7 +418,7 @@ queue_check_access_sql(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("privilege must not be NULL")));
 	priv = privilege_from_text(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	if (!OidIsValid(queue_table_oid(name)))

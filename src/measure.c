@@ -122,7 +122,7 @@ queue_set_measured_sql(PG_FUNCTION_ARGS)
 	for (i = 0; i < 9; i++)
 		if (PG_ARGISNULL(i) && i != 6 && i != 7)
 			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("argument %d of queue._set_measured must not be NULL", i + 1)));
 	m = queue_measure_slot(PG_GETARG_OID(0), true);
 	if (m == NULL)

@@ -11,16 +11,19 @@ AS $$
 DECLARE
 	r oid;
 BEGIN
-	IF privilege IS NULL
-	   OR privilege OPERATOR(pg_catalog.<>) ALL (ARRAY['send', 'consume', 'manage']) THEN
-		RAISE EXCEPTION 'unknown queue privilege "%"', coalesce(privilege, 'NULL')
+	IF privilege IS NULL OR role IS NULL THEN
+		RAISE EXCEPTION '% must not be NULL', CASE WHEN role IS NULL THEN 'role' ELSE 'privilege' END
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF privilege OPERATOR(pg_catalog.<>) ALL (ARRAY['send', 'consume', 'manage']) THEN
+		RAISE EXCEPTION 'unknown queue privilege "%"', privilege
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'The privileges are send, consume and manage.';
 	END IF;
 	SELECT a.oid INTO r FROM pg_catalog.pg_roles a
 	 WHERE a.rolname OPERATOR(pg_catalog.=) role;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'role "%" does not exist', coalesce(role::text, 'NULL')
+		RAISE EXCEPTION 'role "%" does not exist', role
 			USING ERRCODE = 'undefined_object';
 	END IF;
 	IF r OPERATOR(pg_catalog.=)

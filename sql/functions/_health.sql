@@ -20,7 +20,7 @@ DECLARE
 BEGIN
 	IF max_ready_age IS NULL OR max_xact_age IS NULL THEN
 		RAISE EXCEPTION 'max_ready_age and max_xact_age must not be NULL'
-			USING ERRCODE = 'null_value_not_allowed';
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
 	/* the worker */

@@ -16,7 +16,7 @@ DECLARE
 	may_count boolean;
 BEGIN
 	IF exact IS NULL THEN
-		RAISE EXCEPTION 'exact must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'exact must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	/*
 	 * One queue needs consume on it; all queues are those the caller may

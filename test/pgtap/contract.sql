@@ -21,7 +21,7 @@ BEGIN;
 -- pg_get_function_arguments prints interval defaults in this style
 SET LOCAL IntervalStyle = 'postgres';
 
-SELECT plan(187);
+SELECT plan(191);
 
 -- Error text of a statement: 'SQLSTATE: message | detail | hint', or NULL
 -- when it succeeds.  For checks that throws_ok cannot make (detail, hint).
@@ -516,6 +516,64 @@ SELECT results_eq($$SELECT ready + in_flight + delayed + dead FROM queue.stats('
 	ARRAY[1::bigint], 'the failed sends wrote nothing: still one message');
 SELECT is(queue.purge('tap_args'), 1::bigint, 'purge returns how many messages it removed');
 SELECT is(queue.drop('tap_args'), true, 'drop queue tap_args');
+
+-- =====================================================================
+-- A NULL where a value is required: 22023 from every function (the
+-- STRICT has_queue_privilege answers NULL instead)
+-- =====================================================================
+
+SELECT lives_ok($$SELECT queue.create('tap_null')$$, 'create queue tap_null');
+SELECT is_empty($q$
+	SELECT call, pg_temp.error_of(call) AS error
+	  FROM unnest(ARRAY[
+		$$SELECT queue.create(NULL)$$,
+		$$SELECT queue.alter(NULL)$$,
+		$$SELECT queue.drop(NULL)$$,
+		$$SELECT queue.purge(NULL)$$,
+		$$SELECT queue.pause(NULL)$$,
+		$$SELECT queue.resume(NULL)$$,
+		$$SELECT queue.send(NULL, '{}')$$,
+		$$SELECT queue.send('tap_null', NULL)$$,
+		$$SELECT queue.send_batch(NULL, ARRAY['{}'::jsonb])$$,
+		$$SELECT queue.send_batch('tap_null', NULL)$$,
+		$$SELECT queue.send_batch('tap_null', ARRAY['{}'::jsonb, NULL])$$,
+		$$SELECT * FROM queue.read(NULL)$$,
+		$$SELECT * FROM queue.pop(NULL)$$,
+		$$SELECT queue.ack(NULL, 1)$$,
+		$$SELECT queue.ack('tap_null', NULL::bigint)$$,
+		$$SELECT queue.ack('tap_null', NULL::bigint[])$$,
+		$$SELECT queue.nack(NULL, 1)$$,
+		$$SELECT queue.nack('tap_null', NULL)$$,
+		$$SELECT queue.extend(NULL, 1, '1 minute')$$,
+		$$SELECT queue.extend('tap_null', NULL, '1 minute')$$,
+		$$SELECT queue.extend('tap_null', 1, NULL)$$,
+		$$SELECT * FROM queue.dead_letters(NULL)$$,
+		$$SELECT * FROM queue.dead_letters('tap_null', NULL)$$,
+		$$SELECT queue.redrive(NULL)$$,
+		$$SELECT * FROM queue.stats('tap_null', exact => NULL)$$,
+		$$SELECT * FROM queue.health(max_ready_age => NULL)$$,
+		$$SELECT * FROM queue.health(max_xact_age => NULL)$$,
+		$$SELECT queue.bind(NULL, 'tap_null')$$,
+		$$SELECT queue.bind('tap_topic', NULL)$$,
+		$$SELECT queue.unbind(NULL, 'tap_null')$$,
+		$$SELECT queue.unbind('tap_topic', NULL)$$,
+		$$SELECT queue.publish(NULL, '{}')$$,
+		$$SELECT * FROM queue.producer_gaps(NULL)$$,
+		$$SELECT queue.grant(NULL, current_user, 'send')$$,
+		$$SELECT queue.grant('tap_null', NULL, 'send')$$,
+		$$SELECT queue.grant('tap_null', current_user, NULL)$$,
+		$$SELECT queue.revoke(NULL, current_user, 'send')$$,
+		$$SELECT queue.revoke('tap_null', NULL, 'send')$$,
+		$$SELECT queue.revoke('tap_null', current_user, NULL)$$,
+		$$SELECT queue._check_access('tap_null', NULL)$$
+	  ]) call
+	 WHERE pg_temp.error_of(call) IS NULL
+		OR pg_temp.error_of(call) NOT LIKE '22023: % must not be NULL%'
+		   AND pg_temp.error_of(call) NOT LIKE '22023: %, not NULL%'$q$,
+	'every required argument given NULL is 22023, "... must not be NULL"');
+SELECT is(queue.has_queue_privilege(NULL, 'send'), NULL,
+	'has_queue_privilege is STRICT: NULL in, NULL out');
+SELECT is(queue.drop('tap_null'), true, 'drop queue tap_null');
 
 -- =====================================================================
 -- GUCs and their defaults
