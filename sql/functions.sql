@@ -17,6 +17,7 @@
  * ---------------------------------------------------------------------
  */
 \ir functions/_check_name.sql
+\ir functions/_valid_name.sql
 \ir functions/_check_access.sql
 \ir functions/_invalidate.sql
 \ir functions/_reset_totals.sql
@@ -104,6 +105,14 @@
 \ir functions/_rewind.sql
 \ir functions/_count_dead.sql
 \ir functions/_worker_status.sql
+\ir functions/_step_failures.sql
+\ir functions/_step_dead_letters.sql
+\ir functions/_step_archive.sql
+\ir functions/_step_forget.sql
+\ir functions/_step_expire.sql
+\ir functions/_step_measure.sql
+\ir functions/_step_compact.sql
+\ir functions/_step_wake.sql
 \ir functions/_worker_step.sql
 \ir functions/_bind_impl.sql
 \ir functions/bind.sql

@@ -86,8 +86,7 @@ $$;
  * this table's rows are dumped through pg_extension_config_dump.
  */
 CREATE TABLE queue.registry (
-	queue_name			text PRIMARY KEY
-		CHECK (queue_name OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_]{0,47}$'),
+	queue_name			text PRIMARY KEY,	/* CHECK below */
 	created_at			timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	visibility_timeout	interval NOT NULL,
 	max_deliveries		integer NOT NULL,
@@ -114,8 +113,7 @@ SELECT pg_catalog.pg_extension_config_dump('queue.registry', '');
 
 /* Fan-out: each queue bound to a topic gets a copy of what is published. */
 CREATE TABLE queue.bindings (
-	topic		text NOT NULL
-		CHECK (topic OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_]{0,47}$'),
+	topic		text NOT NULL,	/* CHECK below */
 	queue_name	text NOT NULL REFERENCES queue.registry (queue_name),
 	PRIMARY KEY (topic, queue_name)
 );
@@ -153,6 +151,12 @@ CREATE TYPE queue.message AS (
 \ir functions.sql
 
 \ir views.sql
+
+/* The name rule (src/validate.c) on the catalog's names. */
+ALTER TABLE queue.registry ADD CONSTRAINT registry_queue_name_check
+	CHECK (queue._valid_name(queue_name));
+ALTER TABLE queue.bindings ADD CONSTRAINT bindings_topic_check
+	CHECK (queue._valid_name(topic));
 
 CREATE EVENT TRIGGER queue_guard_schema ON ddl_command_end
 	EXECUTE FUNCTION queue._guard_schema();

@@ -11,28 +11,14 @@
  * they start from zero at server start, they are not crash-safe, and a
  * queue that finds the table full is not counted.
  *
- * The same slots tell the worker when a queue's dead-letter sweep is due
- * (sweep_due), so that it does not scan every queue's table every step.
- * Only a message handed out for the last time (its delivery_count reaches
- * max_deliveries) can be dead-lettered by the worker: reads note when such
- * a delivery's visibility timeout runs out, and add it at commit, after
- * the new row version is visible to others.  The worker takes a due time
- * (queue_sweep_take, through queue._due_queues), sweeps, and puts back
- * when the last-chance messages still in flight come due (queue._sweep_at,
- * also at commit, as is queue.alter's request for a sweep: until then only
- * the transaction itself sees it).  A taken time is replaced by the minimum, so a note
- * made meanwhile is not lost.  A delivery whose transaction rolls back is
- * counted as a failure, and the worker sweeps a queue where that made a
- * message reach max_deliveries; a queue without a slot (after a restart,
- * or with the table full) is always due.  As a backstop for what no note
- * tells (rows changed behind the API, a prepared transaction's last
- * delivery), every queue is swept at least once a minute, unless nothing
- * was written to its table since its last sweep.
+ * The same slots hold each queue's schedule for the worker (sweep.c):
+ * when its dead-letter sweep is due, whether its housekeeping tables may
+ * hold rows, when a message may expire; the notes a transaction makes for
+ * it are added here at commit too.
  *
  * A slot also holds the queue's read position (position.c), with the
  * rewinds and rescans a transaction notes for it, applied here at commit,
- * and whether its archive, key or producer tables may hold rows, for the
- * worker's scheduling (schedule.c).
+ * and the counts of queue.stats the worker measured (measure.c).
  *
  * Copyright (c) 2026, the queue authors (the PostgreSQL Licence: LICENSE)
  *
@@ -63,18 +49,10 @@ typedef struct QueueCounterSlot
 	pg_atomic_uint64 sent;
 	pg_atomic_uint64 acked;
 	pg_atomic_uint64 dead;
-	pg_atomic_uint64 sweep_due; /* TimestampTz; PG_INT64_MAX: nothing due */
-	pg_atomic_uint64 swept_at;	/* TimestampTz of the last sweep taken */
-	pg_atomic_uint64 swept_changes; /* table_changes() + 1 then; 0: unknown */
-	pg_atomic_uint32 housekeep;	/* archive, keys or producers may hold rows */
-	pg_atomic_uint64 expire_at; /* TimestampTz: a message may expire then */
-	pg_atomic_uint32 expiry_headers;	/* 0: no message has its own expiry */
+	QueueSchedule schedule;		/* for the worker (sweep.c) */
 	QueuePosition position;		/* where reads start (position.c) */
 	QueueMeasure measure;		/* counts as of the last measurement (measure.c) */
 } QueueCounterSlot;
-
-/* every queue is swept at least this often (microseconds) */
-#define SWEEP_BACKSTOP_USECS	(60 * USECS_PER_SEC)
 
 typedef struct QueueCounters
 {
@@ -109,34 +87,11 @@ static int	npending = 0;
 /* a last-chance delivery found no room in pending[]: sweep all at commit */
 static bool sweep_note_lost = false;
 
-/*
- * Sweeps taken by this transaction (queue_sweep_take): if it rolls back,
- * or the subtransaction that took one does, the sweep is due again.
- */
-typedef struct TakenSweep
-{
-	QueueCounterSlot *slot;
-	int			nest_level;
-} TakenSweep;
-
-static TakenSweep *taken = NULL;
-static int	ntaken = 0;
-static int	maxtaken = 0;
-
-static void sweep_due_min(QueueCounterSlot *slot, TimestampTz at);
-static void time_min(pg_atomic_uint64 *var, TimestampTz at);
-
 PG_FUNCTION_INFO_V1(queue_totals_sql);
 PG_FUNCTION_INFO_V1(queue_reset_totals_sql);
 PG_FUNCTION_INFO_V1(queue_count_dead_sql);
 PG_FUNCTION_INFO_V1(queue_count_visible_sql);
-PG_FUNCTION_INFO_V1(queue_sweep_at_sql);
-PG_FUNCTION_INFO_V1(queue_sweep_take_sql);
 PG_FUNCTION_INFO_V1(queue_rewind_sql);
-PG_FUNCTION_INFO_V1(queue_expire_at_sql);
-PG_FUNCTION_INFO_V1(queue_note_expiry_sql);
-PG_FUNCTION_INFO_V1(queue_expiry_headers_sql);
-PG_FUNCTION_INFO_V1(queue_expiry_headers_clear_sql);
 
 static void queue_counters_xact_callback(XactEvent event, void *arg);
 static void queue_counters_subxact_callback(SubXactEvent event,
@@ -172,17 +127,12 @@ queue_counters_shmem_startup(void)
 			queue_position_init(&counters->slots[i].position);
 			SpinLockInit(&counters->slots[i].measure.mutex);
 			queue_measure_reset(&counters->slots[i].measure);
-			pg_atomic_init_u32(&counters->slots[i].housekeep, 1);
-			pg_atomic_init_u64(&counters->slots[i].expire_at, 0);
-			pg_atomic_init_u32(&counters->slots[i].expiry_headers, 1);
+			queue_schedule_init(&counters->slots[i].schedule);
 			counters->slots[i].dbid = InvalidOid;
 			counters->slots[i].relid = InvalidOid;
 			pg_atomic_init_u64(&counters->slots[i].sent, 0);
 			pg_atomic_init_u64(&counters->slots[i].acked, 0);
 			pg_atomic_init_u64(&counters->slots[i].dead, 0);
-			pg_atomic_init_u64(&counters->slots[i].sweep_due, 0);
-			pg_atomic_init_u64(&counters->slots[i].swept_at, 0);
-			pg_atomic_init_u64(&counters->slots[i].swept_changes, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -230,14 +180,9 @@ counter_slot(Oid relid, bool create)
 			SpinLockAcquire(&counters->mutex);
 			if (slot->dbid == InvalidOid)
 			{
-				/* a queue new to this slot table may hold anything: due */
-				pg_atomic_write_u64(&slot->sweep_due, 0);
-				pg_atomic_write_u64(&slot->swept_changes, 0);
+				queue_schedule_reset(&slot->schedule);
 				queue_position_reset(&slot->position);
 				queue_measure_reset(&slot->measure);
-				pg_atomic_write_u32(&slot->housekeep, 1);
-				pg_atomic_write_u64(&slot->expire_at, 0);
-				pg_atomic_write_u32(&slot->expiry_headers, 1);
 				slot->relid = relid;
 				pg_write_barrier();
 				slot->dbid = MyDatabaseId;
@@ -333,6 +278,62 @@ queue_measure_slot(Oid relid, bool create)
 	QueueCounterSlot *slot = counter_slot(relid, create);
 
 	return slot ? &slot->measure : NULL;
+}
+
+/*
+ * queue_schedule_slot
+ *		The worker's schedule of a queue (sweep.c); NULL without shared
+ *		memory or room.
+ */
+QueueSchedule *
+queue_schedule_slot(Oid relid, bool create)
+{
+	QueueCounterSlot *slot = counter_slot(relid, create);
+
+	return slot ? &slot->schedule : NULL;
+}
+
+/*
+ * queue_pending_sweep_due
+ *		The earliest sweep this transaction noted for relid, which others
+ *		see at commit (DT_NOEND: none).
+ */
+TimestampTz
+queue_pending_sweep_due(Oid relid)
+{
+	TimestampTz due = DT_NOEND;
+	int			i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i].relid == relid)
+			due = Min(due, pending[i].sweep_due);
+	return due;
+}
+
+/*
+ * queue_note_expiry
+ *		A message of relid's queue may expire at 'at' (own: by an expiry of
+ *		its own, in its headers): noted for the worker when this
+ *		transaction commits (sweep.c, "Message expiry").
+ */
+void
+queue_note_expiry(Oid relid, TimestampTz at, bool own)
+{
+	PendingCount *p = pending_for(relid);
+
+	if (p)
+	{
+		p->expire_at = Min(p->expire_at, at);
+		p->own_expiry |= own;
+	}
+	else
+	{
+		QueueSchedule *s = queue_schedule_slot(relid, true);
+
+		/* no room to wait for the commit: now, which is only earlier */
+		if (s != NULL)
+			queue_schedule_note(s, DT_NOEND, at);
+	}
 }
 
 /*
@@ -480,30 +481,6 @@ queue_note_sweep(Oid relid, TimestampTz due)
 }
 
 /*
- * sweep_due_min
- *		Lower a slot's sweep_due to at, unless it is earlier already.
- */
-static void
-sweep_due_min(QueueCounterSlot *slot, TimestampTz at)
-{
-	time_min(&slot->sweep_due, at);
-}
-
-/*
- * time_min
- *		Lower a time kept in an atomic to at, unless it is earlier already.
- */
-static void
-time_min(pg_atomic_uint64 *var, TimestampTz at)
-{
-	uint64		cur = pg_atomic_read_u64(var);
-	uint64		want = (uint64) Max(at, 0);
-
-	while (cur > want && !pg_atomic_compare_exchange_u64(var, &cur, want))
-		;
-}
-
-/*
  * queue_counters_xact_callback
  *		Add the transaction's changes at commit; forget them at abort.
  */
@@ -524,10 +501,8 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 				queue_wake_waiters(pending[i].relid, pending[i].made_visible);
 				if (slot == NULL)
 					continue;
-				if (pending[i].sweep_due != DT_NOEND)
-					sweep_due_min(slot, pending[i].sweep_due);
-				if (pending[i].expire_at != DT_NOEND)
-					time_min(&slot->expire_at, pending[i].expire_at);
+				queue_schedule_note(&slot->schedule, pending[i].sweep_due,
+									pending[i].expire_at);
 				/* again now that the messages are visible (see below) */
 				if (pending[i].own_expiry)
 					queue_expiry_headers_mark(pending[i].relid);
@@ -544,10 +519,10 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 				/* rare: every queue of this database is due */
 				for (i = 0; i < QUEUE_COUNTER_SLOTS; i++)
 					if (counters->slots[i].dbid == MyDatabaseId)
-						sweep_due_min(&counters->slots[i], 0);
+						queue_schedule_note(&counters->slots[i].schedule, 0, DT_NOEND);
 			}
 			sweep_note_lost = false;
-			ntaken = 0;
+			queue_sweep_xact_end(false);
 			break;
 		case XACT_EVENT_PREPARE:
 			/*
@@ -564,26 +539,22 @@ queue_counters_xact_callback(XactEvent event, void *arg)
 					queue_prepared_keep(pending[i].relid, pending[i].made_visible,
 										pending[i].rewind_to, pending[i].rewind_head,
 										pending[i].rescan_at, pending[i].own_expiry);
-				if (slot != NULL && pending[i].expire_at != DT_NOEND)
-					time_min(&slot->expire_at, pending[i].expire_at);
-
 				/* best effort: the backstop covers a later COMMIT PREPARED */
 				apply_position_notes(&pending[i]);
-				if (slot != NULL && pending[i].sweep_due != DT_NOEND)
-					sweep_due_min(slot, pending[i].sweep_due);
+				if (slot != NULL)
+					queue_schedule_note(&slot->schedule, pending[i].sweep_due,
+										pending[i].expire_at);
 			}
 			npending = 0;
 			sweep_note_lost = false;
-			ntaken = 0;
+			queue_sweep_xact_end(false);
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			queue_sending_abort(0);
 			npending = 0;
 			sweep_note_lost = false;
-			for (i = 0; i < ntaken; i++)
-				sweep_due_min(taken[i].slot, 0);
-			ntaken = 0;
+			queue_sweep_xact_end(true);
 			break;
 		default:
 			break;
@@ -609,9 +580,7 @@ queue_counters_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			for (i = 0; i < npending; i++)
 				if (pending[i].nest_level >= level)
 					pending[i].nest_level = level - 1;
-			for (i = 0; i < ntaken; i++)
-				if (taken[i].nest_level >= level)
-					taken[i].nest_level = level - 1;
+			queue_sweep_subxact_end(level, false);
 			break;
 		case SUBXACT_EVENT_ABORT_SUB:
 			queue_sending_abort(level);
@@ -619,15 +588,7 @@ queue_counters_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				if (pending[i].nest_level < level)
 					pending[kept++] = pending[i];
 			npending = kept;
-			kept = 0;
-			for (i = 0; i < ntaken; i++)
-			{
-				if (taken[i].nest_level < level)
-					taken[kept++] = taken[i];
-				else
-					sweep_due_min(taken[i].slot, 0);
-			}
-			ntaken = kept;
+			queue_sweep_subxact_end(level, true);
 			break;
 		default:
 			break;
@@ -709,116 +670,6 @@ queue_count_visible_sql(PG_FUNCTION_ARGS)
 }
 
 /*
- * queue._sweep_take(relid oid) RETURNS boolean, of versions 0.1.0 and
- *		0.2.0: their install and update scripts create it, so the library
- *		keeps the symbol; 0.3.0 drops the function (queue_sweep_take is
- *		called by queue._due_queues).
- */
-Datum
-queue_sweep_take_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(queue_sweep_take(PG_GETARG_OID(0)));
-}
-
-/*
- * table_changes
- *		Rows inserted, updated and deleted in relid's table so far, as the
- *		cumulative statistics count them; -1 when they do not.
- */
-int64
-queue_table_changes(Oid relid)
-{
-	PgStat_StatTabEntry *st = pgstat_fetch_stat_tabentry(relid);
-
-	if (st == NULL)
-		return -1;
-	return st->tuples_inserted + st->tuples_updated + st->tuples_deleted;
-}
-
-/*
- * queue_sweep_take
- *		Whether the worker should sweep the queue's table for dead letters
- *		now; if so, the due time is taken (the worker puts back what
- *		remains with queue._sweep_at, and a rollback gives it back).
- *		Always true without a slot.  Called by queue._due_queues.
- */
-bool
-queue_sweep_take(Oid relid)
-{
-	QueueCounterSlot *slot = counter_slot(relid, true);
-	uint64		now;
-	uint64		cur;
-	int64		changes = PG_INT64_MIN;	/* not looked up yet */
-	int			i;
-
-	if (slot == NULL)
-		return true;
-	now = (uint64) Max(GetCurrentTimestamp(), 0);
-	/* a sweep this transaction asked for, which others see at commit */
-	for (i = 0; i < npending; i++)
-		if (pending[i].relid == relid && pending[i].sweep_due <= (TimestampTz) now)
-			return true;
-	if (ntaken == maxtaken)
-	{
-		maxtaken = Max(64, maxtaken * 2);
-		taken = taken ? repalloc(taken, sizeof(TakenSweep) * maxtaken) :
-			MemoryContextAlloc(TopMemoryContext, sizeof(TakenSweep) * maxtaken);
-	}
-	/*
-	 * The backstop: due anyway a minute after the last sweep, unless
-	 * nothing was written to the table since (what no note tells is a
-	 * write behind the API, which the statistics count too).
-	 */
-	cur = pg_atomic_read_u64(&slot->swept_at);
-	if (now - Min(cur, now) >= SWEEP_BACKSTOP_USECS)
-	{
-		changes = queue_table_changes(relid);
-		if (changes >= 0 &&
-			(uint64) changes + 1 == pg_atomic_read_u64(&slot->swept_changes))
-			pg_atomic_write_u64(&slot->swept_at, now);
-		else
-			sweep_due_min(slot, 0);
-	}
-	cur = pg_atomic_read_u64(&slot->sweep_due);
-	while (cur <= now)
-	{
-		if (pg_atomic_compare_exchange_u64(&slot->sweep_due, &cur, (uint64) PG_INT64_MAX))
-		{
-			if (changes == PG_INT64_MIN)
-				changes = queue_table_changes(relid);
-			pg_atomic_write_u64(&slot->swept_at, now);
-			pg_atomic_write_u64(&slot->swept_changes, changes >= 0 ? (uint64) changes + 1 : 0);
-			taken[ntaken].slot = slot;
-			taken[ntaken].nest_level = GetCurrentTransactionNestLevel();
-			ntaken++;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * queue_housekeeping
- *		The flag that tells the worker a queue's archive, idempotency keys
- *		or producer sequence numbers may hold rows: set (true) by what
- *		writes them, cleared (false) by the worker when it found the three
- *		tables empty.  A queue without a slot is always flagged.
- */
-bool
-queue_housekeeping(Oid relid, int set)
-{
-	QueueCounterSlot *slot = counter_slot(relid, set > 0);
-
-	if (slot == NULL)
-		return true;
-	if (set > 0)
-		pg_atomic_write_u32(&slot->housekeep, 1);
-	else if (set == 0)
-		pg_atomic_write_u32(&slot->housekeep, 0);
-	return pg_atomic_read_u32(&slot->housekeep) != 0;
-}
-
-/*
  * queue_slot_relids
  *		The message tables of this database that have a slot (queues used
  *		since the server started), into relids[] (palloc'd); returns how
@@ -846,18 +697,6 @@ queue_slot_relids(Oid **relids)
 }
 
 /*
- * queue._sweep_at(relid oid, due timestamptz)
- *		Make the queue's sweep due at due, unless it is due earlier, when
- *		this transaction commits.
- */
-Datum
-queue_sweep_at_sql(PG_FUNCTION_ARGS)
-{
-	queue_note_sweep(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1));
-	PG_RETURN_VOID();
-}
-
-/*
  * queue._rewind(relid oid, id bigint, with_head boolean)
  *		When this transaction commits, reads must look at the queue's rows
  *		from id again (redrive, alter, the worker's dead letters on an
@@ -870,131 +709,3 @@ queue_rewind_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/*
- * Message expiry (queues with a message_ttl): a slot's expire_at is the
- * earliest time a message of the queue may expire.  A send notes its
- * message's (enqueued_at + message_ttl), taken at commit as the minimum; the
- * worker, after it expired what it could, sets the next one
- * (queue._expire_at).  0: not known, look now.  A note lost to a race with
- * the worker's set is made good by its full pass, which looks at every
- * queue with a message_ttl once a minute; reads never hand out an expired
- * message meanwhile (read.c).
- */
-void
-queue_note_expiry(Oid relid, TimestampTz at, bool own)
-{
-	PendingCount *p = pending_for(relid);
-
-	if (p)
-	{
-		p->expire_at = Min(p->expire_at, at);
-		p->own_expiry |= own;
-	}
-	else
-	{
-		QueueCounterSlot *slot = counter_slot(relid, true);
-
-		/* no room to wait for the commit: now, which is only earlier */
-		if (slot != NULL)
-			time_min(&slot->expire_at, at);
-	}
-}
-
-/*
- * queue_expiry_due
- *		Whether the worker should look for expired messages of relid's
- *		queue (schedule.c); a queue without a slot is due.
- */
-bool
-queue_expiry_due(Oid relid, TimestampTz now)
-{
-	QueueCounterSlot *slot = counter_slot(relid, true);
-
-	if (slot == NULL)
-		return true;
-	return pg_atomic_read_u64(&slot->expire_at) <= (uint64) Max(now, 0);
-}
-
-/*
- * queue._expire_at(relid oid, at timestamptz)
- *		When the worker should look at the queue's expiry next (NULL:
- *		never, until a send notes one).  Set by the worker's step.
- */
-Datum
-queue_expire_at_sql(PG_FUNCTION_ARGS)
-{
-	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), true);
-
-	if (slot != NULL)
-		pg_atomic_write_u64(&slot->expire_at,
-							PG_ARGISNULL(1) ? (uint64) PG_INT64_MAX :
-							(uint64) Max(PG_GETARG_TIMESTAMPTZ(1), 0));
-	PG_RETURN_VOID();
-}
-
-/*
- * queue._note_expiry(relid oid, at timestamptz)
- *		When this transaction commits, the worker looks for expired messages
- *		of the queue at 'at' at the latest (queue.alter of message_ttl).
- */
-Datum
-queue_note_expiry_sql(PG_FUNCTION_ARGS)
-{
-	queue_note_expiry(PG_GETARG_OID(0), PG_GETARG_TIMESTAMPTZ(1), false);
-	PG_RETURN_VOID();
-}
-
-/*
- * Messages with an expiry of their own (send's ttl, in the header
- * QUEUE_EXPIRES_HEADER): a slot's expiry_headers is 0 while no message of
- * the queue has one, so that reads need not look at headers; otherwise a
- * number that every such send raises, so that the worker, which finds
- * none with a scan, can set it to 0 only if no send came meanwhile
- * (queue._expiry_headers_clear).  A send raises it before its insert (so
- * that reads look) and again at commit: a worker that read the number
- * after the first raise but scanned before the commit cannot leave it at
- * 0.  A new slot says "maybe" (1): after a restart the worker's first look
- * clears it.
- */
-void
-queue_expiry_headers_mark(Oid relid)
-{
-	QueueCounterSlot *slot = counter_slot(relid, true);
-
-	if (slot != NULL && pg_atomic_add_fetch_u32(&slot->expiry_headers, 1) == 0)
-		pg_atomic_add_fetch_u32(&slot->expiry_headers, 1);	/* wrapped: not 0 */
-}
-
-uint32
-queue_expiry_headers(Oid relid)
-{
-	QueueCounterSlot *slot = counter_slot(relid, false);
-
-	return slot ? pg_atomic_read_u32(&slot->expiry_headers) : 1;
-}
-
-/*
- * queue._expiry_headers(relid oid) RETURNS bigint
- *		queue_expiry_headers, for the worker's step.
- */
-Datum
-queue_expiry_headers_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT64((int64) queue_expiry_headers(PG_GETARG_OID(0)));
-}
-
-/*
- * queue._expiry_headers_clear(relid oid, seen bigint)
- *		No message of the queue has an expiry of its own, as of a scan that
- *		began when the slot said seen.
- */
-Datum
-queue_expiry_headers_clear_sql(PG_FUNCTION_ARGS)
-{
-	QueueCounterSlot *slot = counter_slot(PG_GETARG_OID(0), false);
-	uint32		seen = (uint32) PG_GETARG_INT64(1);
-
-	if (slot != NULL)
-		(void) pg_atomic_compare_exchange_u32(&slot->expiry_headers, &seen, 0);
-	PG_RETURN_VOID();
-}

@@ -110,7 +110,7 @@ typedef struct QueueEntry
 	int			acl_mask;
 } QueueEntry;
 
-/* plan_cache.c */
+/* acl.c */
 typedef enum QueuePrivilege
 {
 	QPRIV_SEND,
@@ -118,13 +118,13 @@ typedef enum QueuePrivilege
 	QPRIV_MANAGE
 } QueuePrivilege;
 
-/* acl.c */
 extern void queue_acl_init(void);
 extern void queue_require(QueueEntry *entry, QueuePrivilege priv);
 extern void queue_require_relid(Oid relid, QueuePrivilege priv);
 extern const char *queue_relid_name(Oid relid);
 extern Oid	queue_extension_owner(void);
 
+/* plan_cache.c */
 extern void queue_plan_cache_init(void);
 extern QueueEntry *queue_lookup(const char *name);
 extern QueueEntry *queue_lookup_for(const char *name, QueuePrivilege priv,
@@ -166,15 +166,38 @@ extern void queue_count_acked(Oid relid, int64 n);
 extern void queue_count_dead(Oid relid, int64 n);
 extern void queue_count_visible(Oid relid, int64 n);
 extern void queue_note_sweep(Oid relid, TimestampTz due);
-extern bool queue_sweep_take(Oid relid);
-extern bool queue_housekeeping(Oid relid, int set);
-extern int	queue_slot_relids(Oid **relids);
+extern TimestampTz queue_pending_sweep_due(Oid relid);
 extern void queue_note_expiry(Oid relid, TimestampTz at, bool own);
+extern int	queue_slot_relids(Oid **relids);
+extern void queue_read_totals(Oid relid, int64 *sent, int64 *acked, int64 *dead);
+
+/*
+ * sweep.c: the worker's schedule of a queue, kept in the queue's counter
+ * slot
+ */
+typedef struct QueueSchedule
+{
+	pg_atomic_uint64 sweep_due; /* TimestampTz; PG_INT64_MAX: nothing due */
+	pg_atomic_uint64 swept_at;	/* TimestampTz of the last sweep taken */
+	pg_atomic_uint64 swept_changes; /* table_changes() + 1 then; 0: unknown */
+	pg_atomic_uint32 housekeep;	/* archive, keys or producers may hold rows */
+	pg_atomic_uint64 expire_at; /* TimestampTz: a message may expire then */
+	pg_atomic_uint32 expiry_headers;	/* 0: no message has its own expiry */
+} QueueSchedule;
+
+extern QueueSchedule *queue_schedule_slot(Oid relid, bool create);	/* counters.c */
+extern void queue_schedule_init(QueueSchedule *s);
+extern void queue_schedule_reset(QueueSchedule *s);
+extern void queue_schedule_note(QueueSchedule *s, TimestampTz sweep_due,
+								TimestampTz expire_at);
+extern void queue_sweep_xact_end(bool aborted);
+extern void queue_sweep_subxact_end(int level, bool aborted);
+extern bool queue_sweep_take(Oid relid);
+extern int64 queue_table_changes(Oid relid);
+extern bool queue_housekeeping(Oid relid, int set);
 extern void queue_expiry_headers_mark(Oid relid);
 extern uint32 queue_expiry_headers(Oid relid);
 extern bool queue_expiry_due(Oid relid, TimestampTz now);
-extern int64 queue_table_changes(Oid relid);
-extern void queue_read_totals(Oid relid, int64 *sent, int64 *acked, int64 *dead);
 
 /*
  * measure.c: the counts of queue.stats as of the worker's last measurement,
@@ -196,7 +219,7 @@ typedef struct QueueMeasure
 	int64		cost;			/* what it took (microseconds) */
 } QueueMeasure;
 
-extern QueueMeasure *queue_measure_slot(Oid relid, bool create);
+extern QueueMeasure *queue_measure_slot(Oid relid, bool create);	/* counters.c */
 extern void queue_measure_reset(QueueMeasure *m);
 extern bool queue_measure_due(Oid relid, TimestampTz now);
 extern int	queue_stats_interval;
@@ -302,13 +325,13 @@ extern void queue_note_delivery(Oid relid, int64 id, int32 taken, bool count_fai
 								int32 count);
 extern int32 queue_pending_failures(Oid relid, int64 id, int32 count, bool take);
 extern void queue_pending_restore(Oid dbid, Oid relid, int64 id, int32 count);
+extern int64 queue_failures_dropped(void);
 
 /* journal.c */
 extern void queue_journal_note(Oid relid, int64 id, int32 count);
 extern void queue_journal_flush(void);
 extern void queue_journal_end_xact(void);
 extern void queue_journal_load(void);
-extern int64 queue_failures_dropped(void);
 
 /* wait.c */
 extern void queue_wait_shmem_request(void);
@@ -317,7 +340,8 @@ extern void queue_wake_waiters(Oid relid, int64 n);
 extern void queue_wait_check(void);
 extern void queue_wait_begin(Oid relid);
 extern void queue_wait_sleep(Oid relid, long timeout_ms);
-extern void queue_wait_end(Oid relid);
+extern void queue_wait_end(void);
+extern bool queue_has_sleepers(Oid relid);
 
 /* placement.c */
 extern void queue_placement_init(void);
@@ -339,14 +363,9 @@ extern void queue_worker_shmem_request(void);
 extern void queue_worker_shmem_startup(void);
 extern void queue_worker_register(void);
 
-/* wait.c */
-extern bool queue_has_sleepers(Oid relid);
-
 /* schedule.c */
 extern bool queue_in_worker_step;
 extern int	queue_compact_min_size;
 extern int	queue_compact_max_live;
-
-/* ack.c */
 
 #endif							/* QUEUE_H */

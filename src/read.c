@@ -585,7 +585,7 @@ queue_read(PG_FUNCTION_ARGS)
 		}
 		PG_FINALLY();
 		{
-			queue_wait_end(relid);
+			queue_wait_end();
 		}
 		PG_END_TRY();
 	}

@@ -21,47 +21,47 @@
 #include "queue.h"
 
 PG_FUNCTION_INFO_V1(queue_check_name_sql);
+PG_FUNCTION_INFO_V1(queue_valid_name_sql);
 PG_FUNCTION_INFO_V1(queue_max_span_sql);
 
 /*
- * queue_check_name
- *		Enforce the name rule ^[a-z_][a-z0-9_]{0,47}$ (47 being
- *		QUEUE_NAME_MAXLEN - 1) on a queue or topic name.
+ * name_ok
+ *		The name rule ^[a-z_][a-z0-9_]{0,47}$ (47 being QUEUE_NAME_MAXLEN
+ *		- 1) of queue and topic names: the one place it is written.
  *
  * The rule keeps every derived table name (catalog.c) within NAMEDATALEN
  * and free of anything that would need quoting.
  */
+static bool
+name_ok(const char *name)
+{
+	size_t		len = strlen(name);
+	const char *p;
+
+	if (len == 0 || len > QUEUE_NAME_MAXLEN)
+		return false;
+	if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+		return false;
+	for (p = name + 1; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * queue_check_name
+ *		Enforce the name rule on a queue or topic name.
+ */
 void
 queue_check_name(const char *name, const char *what)
 {
-	size_t		len;
-	const char *p;
-	bool		ok = true;
-
 	if (name == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be NULL", what),
 				 errhint("Names match ^[a-z_][a-z0-9_]{0,%d}$.", QUEUE_NAME_MAXLEN - 1)));
 
-	len = strlen(name);
-	if (len == 0 || len > QUEUE_NAME_MAXLEN)
-		ok = false;
-	else if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
-		ok = false;
-	else
-	{
-		for (p = name + 1; *p; p++)
-		{
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			{
-				ok = false;
-				break;
-			}
-		}
-	}
-
-	if (!ok)
+	if (!name_ok(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid %s \"%s\"", what, name),
@@ -97,6 +97,16 @@ queue_check_name_sql(PG_FUNCTION_ARGS)
 
 	queue_check_name(name, what);
 	PG_RETURN_VOID();
+}
+
+/*
+ * queue._valid_name(name text) RETURNS boolean -- the rule, for the CHECK
+ * constraints of queue.registry and queue.bindings.
+ */
+Datum
+queue_valid_name_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(name_ok(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
 
 /*

@@ -203,7 +203,7 @@ queue_wait_sleep(Oid relid, long timeout_ms)
  *		Leave the slot; the last sleeper to leave clears its owner.
  */
 void
-queue_wait_end(Oid relid)
+queue_wait_end(void)
 {
 	WaitSlot   *slot = my_slot;
 
@@ -223,7 +223,7 @@ queue_wait_end(Oid relid)
 static void
 queue_wait_cleanup(int code, Datum arg)
 {
-	queue_wait_end(InvalidOid);
+	queue_wait_end();
 }
 
 /*

@@ -13,3 +13,11 @@
 \ir ../functions.sql
 
 \ir ../views.sql
+
+/* The name rule of the catalog's CHECK constraints is the C one now. */
+ALTER TABLE queue.registry DROP CONSTRAINT registry_queue_name_check;
+ALTER TABLE queue.registry ADD CONSTRAINT registry_queue_name_check
+	CHECK (queue._valid_name(queue_name));
+ALTER TABLE queue.bindings DROP CONSTRAINT bindings_topic_check;
+ALTER TABLE queue.bindings ADD CONSTRAINT bindings_topic_check
+	CHECK (queue._valid_name(topic));

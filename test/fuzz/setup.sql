@@ -27,6 +27,8 @@
  *
  * fp, check and invariants are SECURITY DEFINER, so that the unprivileged
  * role can take fingerprints of tables it may not read.
+ *
+ * Copyright (c) 2026, the queue authors
  */
 
 CREATE SCHEMA fuzz;
@@ -100,7 +102,8 @@ BEGIN
 	IF to_regprocedure('queue._totals(oid)') IS NULL THEN
 		FOR h IN SELECT 'tot_' || s.queue_name || '=' || s.sent_total || ',' ||
 						s.acked_total || ',' || s.dead_total
-				   FROM queue.stats(exact => true) s WHERE s.queue_name NOT LIKE '%fzc\_%'
+				   FROM queue.registry r, queue.stats(r.queue_name, exact => true) s
+				  WHERE r.queue_name NOT LIKE '%fzc\_%'
 				  ORDER BY s.queue_name LOOP
 			parts := parts || h;
 		END LOOP;

@@ -21,7 +21,7 @@ BEGIN;
 -- pg_get_function_arguments prints interval defaults in this style
 SET LOCAL IntervalStyle = 'postgres';
 
-SELECT plan(191);
+SELECT plan(196);
 
 -- Error text of a statement: 'SQLSTATE: message | detail | hint', or NULL
 -- when it succeeds.  For checks that throws_ok cannot make (detail, hint).
@@ -574,6 +574,26 @@ SELECT is_empty($q$
 SELECT is(queue.has_queue_privilege(NULL, 'send'), NULL,
 	'has_queue_privilege is STRICT: NULL in, NULL out');
 SELECT is(queue.drop('tap_null'), true, 'drop queue tap_null');
+
+-- =====================================================================
+-- The name rule: one definition (src/validate.c) for the functions and
+-- for the CHECK constraints of the catalog
+-- =====================================================================
+
+SELECT is_empty($$
+	SELECT n, queue._valid_name(n)
+	  FROM (VALUES ('a', true), ('_', true), ('orders_2', true),
+				   (repeat('a', 48), true), (repeat('a', 49), false), ('', false),
+				   ('A', false), ('1a', false), ('a-b', false), ('a b', false),
+				   ('é', false), ('a;', false)) v(n, ok)
+	 WHERE queue._valid_name(n) IS DISTINCT FROM ok$$,
+	'_valid_name: a lower-case letter or underscore, then up to 47 more');
+SELECT lives_ok($$SELECT queue.create('tap_rule')$$, 'create queue tap_rule');
+SELECT throws_ok($$UPDATE queue.registry SET queue_name = 'Tap_rule' WHERE queue_name = 'tap_rule'$$,
+	'23514', NULL, 'the registry refuses a name outside the rule, even from its owner');
+SELECT throws_ok($$INSERT INTO queue.bindings VALUES ('bad topic', 'tap_rule')$$,
+	'23514', NULL, 'the bindings refuse a topic outside the rule');
+SELECT is(queue.drop('tap_rule'), true, 'drop queue tap_rule');
 
 -- =====================================================================
 -- GUCs and their defaults

@@ -796,6 +796,7 @@ SELECT results_eq($$
 		('queue._sleepers(oid)'),
 		('queue._space(oid)'),
 		('queue._stats(text,boolean)'),
+		('queue._valid_name(text)'),
 		('queue._worker_status()'),
 		('queue.ack(text,bigint,integer)'),
 		('queue.ack(text,bigint[])'),
