@@ -1,4 +1,6 @@
 # Makefile for the queue extension (PGXS)
+#
+# Copyright (c) 2026, the queue authors
 
 EXTENSION = queue
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" queue.control)

@@ -1,2 +1,4 @@
 -- idempotency benchmark, side A: a plain send, one per transaction.
+--
+-- Copyright (c) 2026, the queue authors
 SELECT queue.send('bench', :body::jsonb);

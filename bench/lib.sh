@@ -13,6 +13,8 @@
 # the extension, pgversion, ncpu.  The cluster is stopped and removed on exit
 # (also on error or Ctrl-C), after the background processes recorded with
 # bg_track PID have been ended.
+#
+# Copyright (c) 2026, the queue authors
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 tmpbase=${TMPDIR:-/tmp}

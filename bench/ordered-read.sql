@@ -4,6 +4,8 @@
 -- afterwards that no group had two messages in flight at once and that
 -- each group went in id order.  The same script runs against an unordered
 -- queue (side A) and an ordered one (side B), named by -D q=...
+--
+-- Copyright (c) 2026, the queue authors
 BEGIN;
 SELECT id, group_key, clock_timestamp() AS t_read FROM queue.read(:q, 1) \gset
 SELECT queue.ack(:q, :id::bigint);

@@ -8,6 +8,8 @@
 # queues and QueueCheck (test/t/QueueCheck.pm) counts lost and duplicated
 # messages.  Writes <out>/soak.csv, <out>/soak.png (gnuplot) and
 # <out>/soak.txt (the summary).
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

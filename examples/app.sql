@@ -4,6 +4,8 @@
 -- producer to the workers.
 --
 --     psql -X -v ON_ERROR_STOP=1 -f examples/app.sql   (after CREATE EXTENSION queue)
+--
+-- Copyright (c) 2026, the queue authors
 
 CREATE TABLE orders (
     id         bigserial PRIMARY KEY,

@@ -6,6 +6,8 @@
 #
 # Run as root on a fresh Debian 12 machine, it first installs the Debian
 # packages it needs (test/setup.sh). Nothing is left running afterwards.
+#
+# Copyright (c) 2026, the queue authors
 
 set -euo pipefail
 

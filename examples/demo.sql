@@ -6,6 +6,8 @@
 --     psql -X -v ON_ERROR_STOP=1 -f examples/demo.sql
 --
 -- It creates the extension, so use a database without it.
+--
+-- Copyright (c) 2026, the queue authors
 
 \set ON_ERROR_STOP on
 \set QUIET on

@@ -25,6 +25,8 @@
 # a free port, trust authentication, UTF8 with the C locale, fsync off,
 # shared_preload_libraries = 'queue'. As root it runs as the postgres OS user
 # (initdb refuses root).
+#
+# Copyright (c) 2026, the queue authors
 
 # shellcheck source=test/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -11,6 +11,8 @@
 #   PG_BINDIR    that server's bin directory (initdb, pg_ctl, psql ...)
 #   PG_OS_USER   OS user that owns throwaway clusters when we run as root
 #                (initdb refuses to run as root)
+#
+# Copyright (c) 2026, the queue authors
 
 # Loaded once per shell: later sources must not forget registered handlers.
 [ -n "${QUEUE_LIB_LOADED:-}" ] && return 0

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (c) 2026, the queue authors
 """test/meta-check.py -- check META.json against the PGXN Meta Spec 1.0.0
 (the required keys and their forms) and against queue.control (version).
 Prints one line per problem; exits non-zero if there is any."""

@@ -24,6 +24,8 @@
 # step that passed, and the installcheck tests; a failed step counts as one
 # failure). Exits non-zero
 # if anything failed. Logs: log/package/.
+#
+# Copyright (c) 2026, the queue authors
 
 set -euo pipefail
 

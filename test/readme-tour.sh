@@ -10,6 +10,8 @@
 # runs it on its throwaway cluster with the extension preloaded; by hand:
 # test/cluster.sh test/readme-tour.sh). The database, and the roles the
 # tour creates, are dropped at the end. Exits non-zero if a block failed.
+#
+# Copyright (c) 2026, the queue authors
 
 set -euo pipefail
 

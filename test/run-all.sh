@@ -29,6 +29,8 @@
 #
 # Environment: PG_CONFIG, QUEUE_SUITE_TIMEOUT (seconds per suite; default
 # 900 when CI is set, otherwise none).
+#
+# Copyright (c) 2026, the queue authors
 
 set -euo pipefail
 

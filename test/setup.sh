@@ -17,6 +17,8 @@
 # gets the PATH and the helpers of test/lib.sh. Quiet on success.
 #
 # Environment: PG_CONFIG (default /usr/lib/postgresql/15/bin/pg_config).
+#
+# Copyright (c) 2026, the queue authors
 
 # shellcheck source=test/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

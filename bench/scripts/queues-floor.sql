@@ -4,6 +4,8 @@
 -- delete it).  The table name is a variable, so this runs with -M simple
 -- (pgbench substitutes :t:q into the text; a prepared statement cannot take a
 -- table name), and the body comes quoted as a literal (-D qbody="'...'").
+--
+-- Copyright (c) 2026, the queue authors
 \set q random(1, :nq)
 INSERT INTO :t:q (body) VALUES (:qbody);
 WITH m AS (

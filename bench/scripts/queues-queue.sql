@@ -3,6 +3,8 @@
 -- the one queue s1), send one message, then read one and ack it: three
 -- transactions, one message sent and one acked.  An empty read (the queue
 -- ran dry) acks nothing; the runner counts them.
+--
+-- Copyright (c) 2026, the queue authors
 \set q random(1, :nq)
 SELECT queue.send(:qp::text || :q, :body::jsonb);
 SELECT coalesce((SELECT id FROM queue.read(:qp::text || :q, 1)), 0) AS id \gset

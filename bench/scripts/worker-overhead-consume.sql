@@ -3,6 +3,8 @@
 -- probability rollback_pct % (-D rollback_pct=10), else commit.  A rolled-back
 -- read is a failed delivery the worker counts (deliveries.c); a committed one
 -- has processed and acked the message exactly once.
+--
+-- Copyright (c) 2026, the queue authors
 \set r random(1, 100)
 BEGIN;
 SELECT id, (body->>'p') AS n FROM queue.read('wo', 1, '1 second') \gset

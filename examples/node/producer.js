@@ -6,6 +6,8 @@
 //
 // Connection settings come from the libpq environment (PGHOST, PGPORT,
 // PGDATABASE, PGUSER, ...), as node-postgres reads them.
+//
+// Copyright (c) 2026, the queue authors
 'use strict';
 const { Client } = require('pg');
 

@@ -10,6 +10,8 @@
 // Settings from the environment: the libpq ones (PGHOST, PGDATABASE, ...),
 // QUEUE (orders), VISIBILITY (seconds a message stays hidden, 30), WAIT
 // (seconds of a long poll, 5), WORKER_NAME.
+//
+// Copyright (c) 2026, the queue authors
 'use strict';
 const { Client } = require('pg');
 

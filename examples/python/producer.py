@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (c) 2026, the queue authors
 """examples/python/producer.py -- write a business row and send its message
 in one transaction: both commit, or neither does.
 

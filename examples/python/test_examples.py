@@ -1,3 +1,4 @@
+# Copyright (c) 2026, the queue authors
 """Tests of the Python examples against a PostgreSQL server with the queue
 extension preloaded (test/run-all.sh runs them on its throwaway cluster;
 by hand: test/cluster.sh /usr/bin/python3 -m pytest examples/python).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (c) 2026, the queue authors
 """examples/python/worker.py -- a worker loop: long-poll for a message,
 do the work (extending the lease while it takes long), then write the
 effect and ack in one transaction, or nack with the reason on failure.

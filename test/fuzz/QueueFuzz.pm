@@ -1,3 +1,5 @@
+# Copyright (c) 2026, the queue authors
+
 =pod
 
 =head1 NAME

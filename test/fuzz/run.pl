@@ -16,6 +16,8 @@
 # The seed is printed; the same seed gives the same statements. Exit
 # status 1 when something failed.  test/t/007_fuzz.pl runs this on a
 # cluster of its own.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

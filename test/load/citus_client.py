@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (c) 2026, the queue authors
 """Load clients for the Citus test (test/t/021_citus.pl), checked as
 test/t/QueueCheck.pm checks the other load tests.
 

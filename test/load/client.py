@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (c) 2026, the queue authors
 """Load clients for the fault tests (test/t/014_crash_load.pl,
 test/t/015_failover.pl), checked by test/t/QueueCheck.pm.
 

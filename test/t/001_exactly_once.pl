@@ -15,6 +15,8 @@
 # message whose five deliveries all fail (about one in four thousand here,
 # so one run in three has one) would rightly go to the dead letters, which
 # this checker would count as lost.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

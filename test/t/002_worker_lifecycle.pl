@@ -7,6 +7,8 @@
 # promises speed ("within a few seconds").  A check that something does NOT
 # happen needs a window of time: those windows are a few worker intervals
 # long and say so.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

@@ -3,6 +3,8 @@
 # looked at, and once the standby is promoted a worker starts and
 # dead-letters a message whose visibility timeout ran out while the
 # server was a standby.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

@@ -8,6 +8,8 @@
 # or archive).  Last, consumers that ack, nack, roll back or time out at
 # random race the worker, and a checker proves that every message ended up
 # acked once or dead-lettered once.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

@@ -30,6 +30,8 @@
 #     whose OIDs differ by a multiple of 1024 share one);
 #   - REPEATABLE READ refused a wait only when it would sleep, so it passed
 #     while messages were visible and failed once the queue ran dry.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

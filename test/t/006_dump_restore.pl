@@ -1,6 +1,8 @@
 # pg_dump and pg_restore keep every queue, message, dead letter, archived
 # message, idempotency key, producer sequence and binding, and the restored
 # queues work: ids go on from where they were, keys still deduplicate.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

@@ -17,6 +17,8 @@
 # The statements of a failing chunk, and psql's output, stay in
 # tmp_check/t_007_fuzz_fuzz_data/fuzz/chunk_NNNN.{sql,out}; the report is in
 # tmp_check/log/fuzz_report.txt.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

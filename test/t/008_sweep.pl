@@ -7,6 +7,8 @@
 #
 # The background worker is off (queue.worker_enabled), so that the steps
 # run here by hand are the only ones.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

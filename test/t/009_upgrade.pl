@@ -5,6 +5,8 @@
 # security and privileges; tables, views, types; config tables), keep
 # every message, and work under the privilege rules and the read
 # positions of the current version.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

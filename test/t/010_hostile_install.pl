@@ -5,6 +5,8 @@
 #  - operators and functions planted in public, found first through the
 #    caller's search_path, are never called by the install script or by
 #    any function of the extension.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

@@ -39,6 +39,8 @@
 #    claim waiting for another transaction, its marker held), with another
 #    send left uncommitted: after the crash restart, reads get every
 #    committed message and nothing of the uncommitted sends.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

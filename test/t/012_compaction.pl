@@ -8,6 +8,8 @@
 # runs it), with the background worker off so that timing does not matter.
 # Last, a standby replays a table left mostly free space, does not compact
 # it while in recovery, and compacts it once promoted.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

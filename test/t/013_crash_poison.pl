@@ -11,6 +11,8 @@
 # a message nobody reads again.  The worker's steps are run by hand
 # (queue._worker_step, as the worker runs it) so that timing does not
 # matter.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

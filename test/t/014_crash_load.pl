@@ -11,6 +11,8 @@
 # counts: lost = 0, duplicates = 0, every ordered group in order, every
 # idempotency key still deduplicating.  Negative control: a planted loss
 # and a planted duplicate must be reported.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

@@ -14,6 +14,8 @@
 # replication and the walsender stopped with SIGSTOP, so that commits
 # return without reaching the standby: the checker must report lost > 0,
 # or it cannot see a loss.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

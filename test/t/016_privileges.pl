@@ -11,6 +11,8 @@
 #  - REASSIGN OWNED moves no privilege (as for tables), DROP OWNED ends a
 #    role's queue privileges, and DROP ROLE refuses a role that still holds
 #    one.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

@@ -4,6 +4,8 @@
 # application, gid or slot to act on), long polls waiting, and a worker
 # that is missing.
 # The findings about a queue are in test/sql/health.sql.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

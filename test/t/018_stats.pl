@@ -3,6 +3,8 @@
 # them with their time (as_of), stats(q, exact => true) counts.  Also the
 # query file for postgres_exporter: every query runs, as a pg_monitor role,
 # and returns the columns the file lists.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

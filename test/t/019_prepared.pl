@@ -3,6 +3,8 @@
 # and CREATE EXTENSION queue committed that way starts the database's
 # worker at once.  The worker's step runs every 60 s here, so a wakeup that
 # came from it (the fallback) would take far longer than what is checked.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

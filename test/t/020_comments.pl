@@ -2,6 +2,8 @@
 # COMMENT ON FUNCTION of every function in schema queue as a fresh install
 # (TAP 009 compares the objects themselves, not their comments), and a
 # fresh install has one on each.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

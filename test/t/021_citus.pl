@@ -22,6 +22,8 @@
 #
 # Citus is built by test/setup.sh (../shared/citus/build.sh); without it
 # the test is skipped.
+#
+# Copyright (c) 2026, the queue authors
 use strict;
 use warnings;
 

@@ -17,6 +17,8 @@
 #                the order of their ids
 # and, with check_keys, that every acknowledged key still deduplicates: a
 # second send of it makes no new message.
+#
+# Copyright (c) 2026, the queue authors
 package QueueCheck;
 
 use strict;

@@ -4,6 +4,8 @@
 //
 // Each test gets a database of its own with examples/app.sql loaded, and runs
 // producer.js and worker.js as a user would, as processes.
+//
+// Copyright (c) 2026, the queue authors
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
