@@ -107,6 +107,7 @@
 \ir functions/_worker_status.sql
 \ir functions/_step_failures.sql
 \ir functions/_step_dead_letters.sql
+\ir functions/_step_delete.sql
 \ir functions/_step_archive.sql
 \ir functions/_step_forget.sql
 \ir functions/_step_expire.sql

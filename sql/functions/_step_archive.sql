@@ -1,32 +1,19 @@
 /*
  * Worker step, part 3: archived messages of queue q past its retention
  * are deleted, at most batch of them; with no retention (turned off), the
- * whole archive goes.  Returns how many.  An archive of no pages (never
- * written, or truncated by vacuum) is skipped without planning a
- * statement for it: most queues archive nothing.
+ * whole archive goes.  Returns how many.
  */
 CREATE FUNCTION queue._step_archive(q queue.registry, batch integer)
 RETURNS bigint
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	n bigint;
-BEGIN
-	IF pg_catalog.pg_relation_size(format('queue.%I', 'a_' || q.queue_name))
-	   OPERATOR(pg_catalog.=) 0 THEN
-		RETURN 0;
-	END IF;
-	EXECUTE format(
+	SELECT queue._step_delete('a_' OPERATOR(pg_catalog.||) q.queue_name,
 		'DELETE FROM queue.%1$I a WHERE a.id IN ('
 		'  SELECT id FROM queue.%1$I'
 		'   WHERE $1::interval IS NULL OR acked_at < clock_timestamp() - $1'
 		'   ORDER BY acked_at LIMIT $2)',
-		'a_' || q.queue_name)
-		USING q.retention, batch;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	RETURN n;
-END
+		q.retention, batch)
 $$;
 
 COMMENT ON FUNCTION queue._step_archive(queue.registry, integer) IS
