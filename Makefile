@@ -30,7 +30,7 @@ ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
-EXTRA_CLEAN = results output_iso tmp_check log regression.diffs regression.out
+EXTRA_CLEAN = results output_iso tmp_check log regression.diffs regression.out sql/*.tmp
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -Werror -Wall -Wmissing-prototypes -Wpointer-arith \
