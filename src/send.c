@@ -284,6 +284,13 @@ note_expiry(QueueEntry *entry)
 }
 
 /*
+ * The fourth field of the advisory lock tag of a group: SQL's advisory
+ * locks use 1 (one bigint key) and 2 (two integer keys), so no
+ * pg_advisory_lock call can take or wait for a group's lock.
+ */
+#define GROUP_LOCK_FIELD4	3
+
+/*
  * lock_group
  *		On a queue that limits its groups (ordered, or max_in_flight_per_group),
  *		senders of one group take turns until commit:
@@ -297,7 +304,7 @@ lock_group(QueueEntry *entry, uint32 hash)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, entry->relid, hash, 3);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, entry->relid, hash, GROUP_LOCK_FIELD4);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
