@@ -12,7 +12,7 @@ LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT n.node_name, n.node_port, q.*
-	  FROM queue._on_all_nodes('SELECT * FROM queue.queues') n,
+	  FROM queue._on_all_nodes('queues') n,
 		   pg_catalog.json_populate_recordset(NULL::queue.queues, n.result) q
 	 ORDER BY q.queue_name, n.node_name, n.node_port
 $$;

@@ -8,8 +8,7 @@ LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT n.node_name, n.node_port, s.*
-	  FROM queue._on_all_nodes(pg_catalog.format(
-			'SELECT * FROM queue._stats(NULL, %L)', coalesce(exact, false))) n,
+	  FROM queue._on_all_nodes('stats', exact) n,
 		   pg_catalog.json_to_recordset(n.result)
 			 AS s(queue_name text, ready bigint, in_flight bigint, delayed bigint,
 				  dead bigint, archived bigint, oldest_ready_age interval,

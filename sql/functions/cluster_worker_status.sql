@@ -8,7 +8,7 @@ LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT n.node_name, n.node_port, w.*
-	  FROM queue._on_all_nodes('SELECT * FROM queue.worker_status') n,
+	  FROM queue._on_all_nodes('worker_status') n,
 		   pg_catalog.json_populate_recordset(NULL::queue.worker_status, n.result) w
 	 ORDER BY n.node_name, n.node_port, w.database
 $$;

@@ -10,6 +10,9 @@
 
 \echo Use "ALTER EXTENSION queue UPDATE TO '0.7.0'" to load this file. \quit
 
+/* _on_all_nodes runs one of three views now, not a query it is given */
+DROP FUNCTION queue._on_all_nodes(text);
+
 \ir ../functions.sql
 
 \ir ../views.sql

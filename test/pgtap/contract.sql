@@ -559,6 +559,7 @@ SELECT is_empty($q$
 		$$SELECT queue.unbind('tap_topic', NULL)$$,
 		$$SELECT queue.publish(NULL, '{}')$$,
 		$$SELECT * FROM queue.producer_gaps(NULL)$$,
+		$$SELECT * FROM queue.cluster_stats(NULL)$$,
 		$$SELECT queue.grant(NULL, current_user, 'send')$$,
 		$$SELECT queue.grant('tap_null', NULL, 'send')$$,
 		$$SELECT queue.grant('tap_null', current_user, NULL)$$,

@@ -788,7 +788,7 @@ SELECT results_eq($$
 		('queue._may_see(text)'),
 		('queue._measured(oid)'),
 		('queue._not_here(text,text)'),
-		('queue._on_all_nodes(text)'),
+		('queue._on_all_nodes(text,boolean)'),
 		('queue._one_node(text)'),
 		('queue._preloaded()'),
 		('queue._routed()'),

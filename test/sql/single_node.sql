@@ -25,6 +25,9 @@ SELECT count(DISTINCT node_port) = 1 AS one_node,
   FROM queue.cluster_stats();
 SELECT count(*) = (SELECT count(*) FROM queue.worker_status) AS same_rows
   FROM queue.cluster_worker_status();
+-- what they call runs one of the three views, never a query it is given
+SELECT * FROM queue._on_all_nodes('SELECT 1');
+SELECT * FROM queue.cluster_stats(NULL);
 
 -- a missing queue is still "does not exist" (no placement to name a node)
 SELECT queue.send('sn_missing', '{}');
